@@ -1,0 +1,350 @@
+"""Typed settings for every service, read from the environment (seed names) and CLI flags.
+
+Flags win over environment variables, which win over defaults. Settings are built once in the CLI
+and passed down; a malformed value becomes one ConfigError line naming the variable and the flag.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from nats_pubsub.capture import DEFAULT_IGNORE
+from nats_pubsub.errors import ConfigError
+from nats_pubsub.schema import DEFAULT_EVENT_TYPES
+from nats_pubsub.subjects import SubjectTemplate, validate_subscribe_subject
+
+__all__ = [
+    "PUBLISH_TEMPLATE_FIELDS",
+    "CommonSettings",
+    "MonitorSettings",
+    "PaymentSettings",
+    "PublisherSettings",
+    "ServerSettings",
+    "SubscriberSettings",
+    "UpSettings",
+    "load_settings",
+    "mask_url",
+    "parse_servers",
+]
+
+PUBLISH_TEMPLATE_FIELDS = frozenset({"event_type", "source"})
+_SCHEMES = frozenset({"nats", "tls", "ws", "wss"})
+
+# Which flag sets each field, for error messages that name both ways of fixing it.
+_FLAGS = {
+    "nats_url": "--url",
+    "nats_subject": "--subject",
+    "hostname": "--source",
+    "publish_interval": "--interval",
+    "queue_group": "--queue-group",
+    "count": "--count",
+    "timeout": "--timeout",
+    "port": "--port",
+    "http_port": "--http-port",
+    "store_dir": "--store-dir",
+    "log_level": "--log-level",
+    "log_format": "--log-format",
+    "event_types": "--event-types",
+    "seed": "--seed",
+    "decline_rate": "--decline-rate",
+    "subjects": "--subject",
+    "sample_rate": "--sample-rate",
+    "errors_only": "--errors-only",
+    "ignore": "--ignore",
+    "max_payload_bytes": "--max-payload-bytes",
+}
+# Fields set by a flag only: error messages name just the flag.
+_FLAG_ONLY = frozenset(
+    {
+        "count",
+        "timeout",
+        "seed",
+        "decline_rate",
+        "subjects",
+        "sample_rate",
+        "errors_only",
+        "ignore",
+        "max_payload_bytes",
+    }
+)
+
+
+def parse_servers(text: str) -> list[str]:
+    """Split a NATS_URL (comma-separated for a cluster) into normalised server URLs."""
+    servers = []
+    for item in text.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        url = item if "://" in item else f"nats://{item}"
+        parts = urlsplit(url)
+        if parts.scheme not in _SCHEMES:
+            raise ValueError(
+                f"{item!r} has scheme {parts.scheme!r}; use nats://, tls://, ws:// or wss://"
+            )
+        try:
+            port = parts.port
+        except ValueError:
+            raise ValueError(f"{item!r} has an invalid port") from None
+        if not parts.hostname:
+            raise ValueError(f"{item!r} has no host name")
+        if port == 0:
+            raise ValueError(f"{item!r} has port 0")
+        servers.append(url)
+    if not servers:
+        raise ValueError("no server URL given")
+    return servers
+
+
+def mask_url(url: str) -> str:
+    """Return `url` with any password or token replaced by ***, for logging."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"  # IPv6 literals keep their brackets
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    user = "***" if parts.password is None else f"{parts.username}:***"
+    return urlunsplit((parts.scheme, f"{user}@{host}", parts.path, parts.query, parts.fragment))
+
+
+class _EnvWithoutFlagOnly(EnvSettingsSource):
+    """The environment, minus settings that only a flag may set (a stray COUNT must not)."""
+
+    def __call__(self) -> dict[str, Any]:
+        values = super().__call__()
+        return {key: value for key, value in values.items() if key not in _FLAG_ONLY}
+
+
+class CommonSettings(BaseSettings):
+    """Settings every service shares: where NATS is, who we are, how we log."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True, frozen=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Flags, then the environment, except for flag-only settings such as --count."""
+        return init_settings, _EnvWithoutFlagOnly(settings_cls)
+
+    nats_url: str = "nats://localhost:4222"
+    hostname: str = "nats-pubsub"
+    log_format: Literal["json", "console", "auto"] = "auto"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    reconnect_wait: float = Field(default=2.0, gt=0)
+    connect_timeout: float = Field(default=2.0, gt=0)
+    drain_timeout: float = Field(default=10.0, gt=0)
+
+    @field_validator("nats_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        parse_servers(value)
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("hostname")
+    @classmethod
+    def _check_source(cls, value: str) -> str:
+        if not value or any(ch.isspace() for ch in value):
+            raise ValueError("must be a non-empty name without white space")
+        return value
+
+    @property
+    def servers(self) -> list[str]:
+        """The server URLs to connect to, in order."""
+        return parse_servers(self.nats_url)
+
+
+class PublisherSettings(CommonSettings):
+    """`nats-pubsub publish`."""
+
+    hostname: str = "publisher"
+    nats_subject: str = "events.test"
+    publish_interval: float = Field(default=2.0, ge=0)
+    event_types: Annotated[tuple[str, ...], NoDecode] = DEFAULT_EVENT_TYPES
+    count: int | None = Field(default=None, ge=1)
+
+    @field_validator("publish_interval")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number of seconds")
+        return value
+
+    @field_validator("event_types", mode="before")
+    @classmethod
+    def _split_types(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = tuple(part.strip() for part in value.split(",") if part.strip())
+        if not value:
+            raise ValueError("needs at least one event type")
+        return value
+
+    @field_validator("nats_subject")
+    @classmethod
+    def _check_subject(cls, value: str) -> str:
+        SubjectTemplate(value, PUBLISH_TEMPLATE_FIELDS)
+        return value
+
+
+class SubscriberSettings(CommonSettings):
+    """`nats-pubsub subscribe`."""
+
+    hostname: str = "subscriber"
+    nats_subject: str = "events.test"
+    queue_group: str | None = None
+    count: int | None = Field(default=None, ge=1)
+    timeout: float | None = Field(default=None, gt=0)
+    metrics_every: int = Field(default=50, ge=1)
+    metrics_interval: float = Field(default=60.0, gt=0)
+
+    @field_validator("nats_subject")
+    @classmethod
+    def _check_subject(cls, value: str) -> str:
+        return validate_subscribe_subject(value)
+
+    @field_validator("queue_group")
+    @classmethod
+    def _check_queue(cls, value: str | None) -> str | None:
+        if value is not None and (
+            any(ch.isspace() for ch in value) or "*" in value or ">" in value
+        ):
+            raise ValueError("must be a name without white space or wildcards")
+        return value
+
+
+class ServerSettings(BaseSettings):
+    """`nats-pubsub server`: the bundled nats-server."""
+
+    model_config = SettingsConfigDict(
+        extra="ignore", env_ignore_empty=True, frozen=True, env_prefix="NATS_SERVER_"
+    )
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=4222, ge=-1, le=65535)
+    http_port: int = Field(default=8222, ge=-1, le=65535)
+    store_dir: Path = Path(".data")
+    log_format: Literal["json", "console", "auto"] = Field(
+        default="auto", validation_alias="LOG_FORMAT"
+    )
+
+
+class UpSettings(CommonSettings):
+    """`nats-pubsub up`: server, publisher and subscriber together."""
+
+    hostname: str = "nats-pubsub"
+    store_dir: Path = Path(".data")
+    http_port: int = Field(default=8222, ge=0, le=65535)
+
+
+class PaymentSettings(CommonSettings):
+    """`nats-pubsub payments`: the credit card transaction publisher."""
+
+    hostname: str = "payment-publisher"
+    publish_interval: float = Field(default=5.0, ge=0)
+    count: int | None = Field(default=None, ge=1)
+    seed: int | None = None
+    decline_rate: float | None = Field(default=None, ge=0, le=1)
+
+    @field_validator("publish_interval")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number of seconds")
+        return value
+
+
+def _split_subjects(value: Any) -> Any:
+    if isinstance(value, str):
+        value = tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+class MonitorSettings(CommonSettings):
+    """`nats-pubsub monitor`: the message logger."""
+
+    hostname: str = "message-logger"
+    nats_subject: str = ">"
+    subjects: Annotated[tuple[str, ...], NoDecode] = ()
+    count: int | None = Field(default=None, ge=1)
+    timeout: float | None = Field(default=None, gt=0)
+    sample_rate: int = Field(default=1, ge=1)
+    errors_only: bool = False
+    ignore: Annotated[tuple[str, ...], NoDecode] = ()
+    max_payload_bytes: int = Field(default=4096, ge=1)
+    metrics_interval: float = Field(default=60.0, gt=0)
+    top_subjects: int = Field(default=10, ge=1)
+
+    @field_validator("nats_subject")
+    @classmethod
+    def _check_subject(cls, value: str) -> str:
+        return validate_subscribe_subject(value)
+
+    @field_validator("subjects", "ignore", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        return _split_subjects(value)
+
+    @field_validator("subjects", "ignore")
+    @classmethod
+    def _check_subjects(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            validate_subscribe_subject(item)
+        return value
+
+    @property
+    def subscriptions(self) -> tuple[str, ...]:
+        """The subjects to subscribe to: the --subject flags, else NATS_SUBJECT."""
+        return self.subjects or (self.nats_subject,)
+
+    @property
+    def ignore_patterns(self) -> tuple[str, ...]:
+        """Subjects never captured: NATS internals plus every --ignore."""
+        return DEFAULT_IGNORE + tuple(p for p in self.ignore if p not in DEFAULT_IGNORE)
+
+
+_S = TypeVar("_S", bound=BaseSettings)
+
+
+def _describe(error: Any) -> str:
+    field = str(error["loc"][0]) if error["loc"] else "?"
+    names = [] if field in _FLAG_ONLY else [field.upper()]
+    if field in _FLAGS:
+        names.append(_FLAGS[field])
+    where = " / ".join(names) or field
+    message = str(error["msg"]).removeprefix("Value error, ")
+    shown = error.get("input")
+    return f"{where}: {message} (got {shown!r})"
+
+
+def load_settings(cls: type[_S], **overrides: Any) -> _S:
+    """Build settings from the environment with the non-None CLI `overrides` on top."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return cls(**given)
+    except ValidationError as exc:
+        raise ConfigError("; ".join(_describe(err) for err in exc.errors())) from None

@@ -1,0 +1,91 @@
+"""Our exception tree: every failure that leaves a module is one of these.
+
+NatsPubsubError
+├── ConfigError                 a setting is missing or malformed (CLI exits 2)
+├── InvalidMessageError         a received payload breaks the message schema
+├── EmbeddedServerError         the bundled nats-server could not start
+│   └── PortInUseError          its client or monitoring port is taken
+└── NatsError                   anything the NATS client reported (mapped in connection.py)
+    ├── NatsConnectError        no server could be reached or the handshake failed
+    │   └── NatsAuthError       the server refused our credentials or TLS
+    ├── NatsClosedError         the connection is closed or draining
+    ├── NatsTimeoutError        a flush, request or drain took too long
+    ├── NatsBufferFullError     the outbound buffer is full while reconnecting
+    ├── NatsPayloadTooLarge     the message exceeds the server's max_payload
+    └── NatsSubjectError        the subject is not valid for the operation
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "EmbeddedServerError",
+    "InvalidMessageError",
+    "NatsAuthError",
+    "NatsBufferFullError",
+    "NatsClosedError",
+    "NatsConnectError",
+    "NatsError",
+    "NatsPayloadTooLarge",
+    "NatsPubsubError",
+    "NatsSubjectError",
+    "NatsTimeoutError",
+    "PortInUseError",
+]
+
+
+class NatsPubsubError(Exception):
+    """Root of every error this package raises on purpose."""
+
+
+class ConfigError(NatsPubsubError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+class InvalidMessageError(NatsPubsubError):
+    """A payload is not a valid message; `reason` is a short, bounded category for counting."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class EmbeddedServerError(NatsPubsubError):
+    """The bundled nats-server could not be started or did not become ready."""
+
+
+class PortInUseError(EmbeddedServerError):
+    """A port the embedded server needs is already taken by another process."""
+
+
+class NatsError(NatsPubsubError):
+    """The NATS client reported a failure."""
+
+
+class NatsConnectError(NatsError):
+    """No server in the list could be reached."""
+
+
+class NatsAuthError(NatsConnectError):
+    """The server refused the connection's credentials or TLS settings."""
+
+
+class NatsClosedError(NatsError):
+    """The connection is closed or draining and takes no new work."""
+
+
+class NatsTimeoutError(NatsError):
+    """A flush, request or drain did not complete in time."""
+
+
+class NatsBufferFullError(NatsError):
+    """Publishes buffered during a reconnect exceeded the client's pending size."""
+
+
+class NatsPayloadTooLarge(NatsError):
+    """The message is larger than the server accepts."""
+
+
+class NatsSubjectError(NatsError):
+    """The subject is not valid for this operation."""

@@ -1,0 +1,192 @@
+"""Structured logging: one JSON object per line (or a readable console line), written cheaply.
+
+Records carry `timestamp`, `level`, `logger`, `message`, `module`, `function` and then the event's
+own fields at the top level, so Loki/Promtail can parse them with a plain `json` stage. Lines are
+batched and written once per event-loop turn instead of once per record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import CodeType
+from typing import IO, Any, Final
+
+import msgspec
+
+from nats_pubsub.timeutil import format_ns, now_ns
+
+__all__ = ["LEVELS", "LogSink", "Logger", "render_console", "stdout_sink"]
+
+LEVELS: Final = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40}
+_FLUSH_AT_BYTES: Final = 64 * 1024
+_COLORS: Final = {
+    "DEBUG": "\x1b[2m",
+    "INFO": "\x1b[32m",
+    "WARNING": "\x1b[33m",
+    "ERROR": "\x1b[31m",
+}
+# (module, function) per calling code object: looked up once, not per record.
+_WHERE: dict[CodeType, tuple[str, str]] = {}
+_BARE: Final = re.compile(r"[^\s\"=]+")
+_HEAD_FIELDS: Final = frozenset(("timestamp", "level", "logger", "message", "module", "function"))
+
+
+def _fallback(obj: Any) -> Any:
+    """Render values JSON has no type for (exceptions, paths) as text; bytes stay base64."""
+    return str(obj)
+
+
+def _console_value(value: Any) -> str:
+    if isinstance(value, str):
+        return value if _BARE.fullmatch(value) else msgspec.json.encode(value).decode()
+    return msgspec.json.encode(value, enc_hook=_fallback).decode()
+
+
+def render_console(record: dict[str, Any], *, color: bool, prefix: str = "") -> str:
+    """Render a log record as one readable line: time, level, logger, message, key=value."""
+    stamp = str(record.get("timestamp", ""))
+    clock = stamp[11:23] if len(stamp) >= 23 else stamp
+    level = str(record.get("level", "INFO"))
+    extras = " ".join(
+        f"{key}={_console_value(value)}" for key, value in record.items() if key not in _HEAD_FIELDS
+    )
+    head = f"{level:<7}"
+    if color:
+        head = f"{_COLORS.get(level, '')}{head}\x1b[0m"
+    return f"{prefix}{clock} {head} {record.get('logger', '')}: {record.get('message', '')}" + (
+        f"  {extras}" if extras else ""
+    )
+
+
+class LogSink:
+    """A buffered line writer that flushes once per event-loop turn, or at once outside a loop."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self._buffer: list[bytes] = []
+        self._size = 0
+        self._scheduled: asyncio.AbstractEventLoop | None = None
+
+    def write(self, line: bytes) -> None:
+        """Queue one line (with its newline) for writing."""
+        self._buffer.append(line)
+        self._size += len(line)
+        if self._size >= _FLUSH_AT_BYTES:
+            self.flush()
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.flush()
+            return
+        if self._scheduled is not loop:  # also when a flush was left pending on a loop now gone
+            self._scheduled = loop
+            loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Write everything queued so far."""
+        self._scheduled = None
+        if not self._buffer:
+            return
+        data = b"".join(self._buffer)
+        self._buffer.clear()
+        self._size = 0
+        try:
+            self._stream.write(data)
+            self._stream.flush()
+        except (BrokenPipeError, ValueError):
+            # The reader went away (e.g. `| head`); logging must never take the service down.
+            pass
+
+
+class Logger:
+    """A named structured logger; `info("Message published", subject=...)` writes one record."""
+
+    __slots__ = ("_encode", "_level", "_render", "_sink", "name")
+
+    def __init__(
+        self,
+        name: str,
+        sink: LogSink,
+        *,
+        level: str = "INFO",
+        fmt: str = "json",
+        color: bool = False,
+    ) -> None:
+        self.name = name
+        self._sink = sink
+        self._level = LEVELS[level]
+        self._encode: Callable[[Any], bytes] = msgspec.json.Encoder(enc_hook=_fallback).encode
+        self._render: Callable[[dict[str, Any]], bytes]
+        if fmt == "console":
+            self._render = lambda rec: (render_console(rec, color=color) + "\n").encode()
+        else:
+            self._render = self._json_line
+
+    def _json_line(self, record: dict[str, Any]) -> bytes:
+        return self._encode(record) + b"\n"
+
+    def child(self, name: str) -> Logger:
+        """A logger with another name writing to the same sink, level and format."""
+        other = object.__new__(Logger)
+        other.name = name
+        other._sink = self._sink
+        other._level = self._level
+        other._encode = self._encode
+        other._render = self._render
+        return other
+
+    def is_enabled(self, level: str) -> bool:
+        """True when records of `level` are written."""
+        return LEVELS[level] >= self._level
+
+    def log(self, level: str, message: str, fields: dict[str, Any], depth: int = 1) -> None:
+        """Write one record at `level`; `depth` counts frames up to the caller to name."""
+        if LEVELS[level] < self._level:
+            return
+        code = sys._getframe(depth).f_code
+        where = _WHERE.get(code)
+        if where is None:
+            where = _WHERE[code] = (Path(code.co_filename).stem, code.co_name)
+        self._sink.write(
+            self._render(
+                {
+                    "timestamp": format_ns(now_ns()),
+                    "level": level,
+                    "logger": self.name,
+                    "message": message,
+                    "module": where[0],
+                    "function": where[1],
+                    **fields,
+                }
+            )
+        )
+
+    def debug(self, message: str, **fields: Any) -> None:
+        """Write a DEBUG record."""
+        self.log("DEBUG", message, fields, 2)
+
+    def info(self, message: str, **fields: Any) -> None:
+        """Write an INFO record."""
+        self.log("INFO", message, fields, 2)
+
+    def warning(self, message: str, **fields: Any) -> None:
+        """Write a WARNING record."""
+        self.log("WARNING", message, fields, 2)
+
+    def error(self, message: str, **fields: Any) -> None:
+        """Write an ERROR record."""
+        self.log("ERROR", message, fields, 2)
+
+    def flush(self) -> None:
+        """Write out everything buffered."""
+        self._sink.flush()
+
+
+def stdout_sink() -> LogSink:
+    """The sink every service writes to: standard output."""
+    return LogSink(sys.stdout.buffer)

@@ -1,0 +1,1 @@
+"""The long-running services: thin loops over the shared core."""

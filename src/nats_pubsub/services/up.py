@@ -1,0 +1,199 @@
+"""`nats-pubsub up`: the whole local stack (server, publishers, subscribers) in one terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+import msgspec
+
+from nats_pubsub.config import UpSettings, mask_url
+from nats_pubsub.embedded import EmbeddedServer
+from nats_pubsub.logs import Logger
+from nats_pubsub.services.server import server_line_logger
+
+__all__ = ["STACK", "run_up"]
+
+# (name shown in the logs, CLI arguments of the service). Consumers come first: producers start
+# only once every consumer has subscribed, so core NATS does not drop the first messages.
+CONSUMERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("subscriber", ("subscribe", "--source", "subscriber")),
+    ("logger", ("monitor", "--subject", "payments.>", "--source", "message-logger")),
+)
+PRODUCERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("publisher", ("publish", "--source", "publisher")),
+    ("payments", ("payments", "--source", "payment-publisher")),
+)
+STACK = CONSUMERS + PRODUCERS
+_SUBSCRIBED = b'"message":"Subscribed"'
+_READY_TIMEOUT = 60.0
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
+_PREFIX_COLORS = ("\x1b[36m", "\x1b[35m", "\x1b[34m", "\x1b[33m")
+
+Emit = Callable[[str, bytes], None]
+
+
+async def _is_listening(host: str, port: int) -> bool:
+    """True when a NATS server answers on host:port (it greets with an INFO line)."""
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 2.0)
+    except (OSError, TimeoutError):
+        return False
+    try:
+        greeting = await asyncio.wait_for(reader.readline(), 2.0)
+    except (OSError, TimeoutError):
+        greeting = b""
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return greeting.startswith(b"INFO ")
+
+
+def _call_in_loop(
+    loop: asyncio.AbstractEventLoop, func: Callable[[str, str], None], level: str, text: str
+) -> None:
+    """Run `func` in the event loop's thread (server output arrives on a reader thread)."""
+    loop.call_soon_threadsafe(func, level, text)
+
+
+async def _pump(
+    name: str, stream: asyncio.StreamReader, emit: Emit, subscribed: asyncio.Event
+) -> None:
+    while line := await stream.readline():
+        if not subscribed.is_set() and _SUBSCRIBED in line:
+            subscribed.set()
+        emit(name, line)
+
+
+def make_emitter(log: Logger, console: bool) -> Emit:
+    """How child output reaches the terminal: JSON passed through, or readable console lines."""
+    from nats_pubsub.logs import render_console
+
+    decoder = msgspec.json.Decoder()
+    colors: dict[str, str] = {}
+    out = sys.stdout.buffer
+    color = console and sys.stdout.isatty()
+
+    def emit(name: str, line: bytes) -> None:
+        if not console:
+            text = line
+        else:
+            try:
+                record = decoder.decode(line)
+            except msgspec.DecodeError:
+                record = None
+            tag = f"{name:<10} │ "
+            if color:
+                hue = colors.setdefault(name, _PREFIX_COLORS[len(colors) % len(_PREFIX_COLORS)])
+                tag = f"{hue}{tag}\x1b[0m"
+            if isinstance(record, dict):
+                text = (render_console(record, color=color, prefix=tag) + "\n").encode()
+            else:
+                text = tag.encode() + line
+        log.flush()
+        out.write(text)
+        out.flush()
+
+    return emit
+
+
+async def run_up(settings: UpSettings, log: Logger, stop: asyncio.Event, console: bool) -> int:
+    """Start (or reuse) a server, then the services; on stop, drain them and stop the server."""
+    loop = asyncio.get_running_loop()
+    url = settings.servers[0]
+    parts = urlsplit(url)
+    host, port = parts.hostname or "localhost", parts.port or 4222
+    server: EmbeddedServer | None = None
+    if await _is_listening(host, port):
+        log.info("Using the NATS server already running", url=mask_url(url))
+    elif host in _LOCAL_HOSTS:
+        forward = server_line_logger(log.child("nats-server"))
+        server = EmbeddedServer(
+            host="127.0.0.1",
+            port=port,
+            http_port=settings.http_port or None,
+            store_dir=settings.store_dir.resolve(),
+            on_line=lambda level, text: _call_in_loop(loop, forward, level, text),
+        )
+        await asyncio.to_thread(server.start)
+        log.info("Embedded NATS server started", url=server.url, monitor_url=server.monitor_url)
+    else:
+        log.warning("NATS server not reachable yet; services will keep retrying", url=mask_url(url))
+
+    emit = make_emitter(log, console)
+    env = {**os.environ, "NATS_URL": settings.nats_url, "LOG_FORMAT": "json"}
+    if server is not None:
+        env["NATS_URL"] = server.url
+    children: dict[str, asyncio.subprocess.Process] = {}
+    pumps = []
+
+    async def spawn(name: str, args: tuple[str, ...]) -> asyncio.Event:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "nats_pubsub",
+            *args,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            env=env,
+            start_new_session=True,  # Ctrl+C reaches us only; we stop children in order
+        )
+        children[name] = proc
+        assert proc.stdout is not None
+        subscribed = asyncio.Event()
+        pumps.append(asyncio.create_task(_pump(name, proc.stdout, emit, subscribed)))
+        return subscribed
+
+    ready = [await spawn(name, args) for name, args in CONSUMERS]
+
+    async def all_subscribed() -> None:
+        for event in ready:
+            await event.wait()
+
+    starting = [asyncio.create_task(all_subscribed()), asyncio.create_task(stop.wait())]
+    await asyncio.wait(starting, timeout=_READY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
+    for pending in starting:
+        pending.cancel()
+    if not stop.is_set():
+        for name, args in PRODUCERS:
+            await spawn(name, args)
+    log.info("Stack running; press Ctrl+C to stop", services=list(children))
+
+    waits = {asyncio.create_task(p.wait()): n for n, p in children.items()}
+    stopper = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait([stopper, *waits], return_when=asyncio.FIRST_COMPLETED)
+    failed = [waits[t] for t in done if t in waits]
+    if failed:
+        log.error(
+            "A service exited unexpectedly; stopping the stack",
+            service=failed[0],
+            exit_code=children[failed[0]].returncode,
+        )
+    stopper.cancel()
+    # Producers first, so the consumers still receive what was last sent; then the consumers.
+    for group in (PRODUCERS, CONSUMERS):
+        members = {name: children[name] for name, _ in group if name in children}
+        for proc in members.values():
+            if proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.send_signal(signal.SIGTERM)
+        for name, proc in members.items():
+            try:
+                await asyncio.wait_for(proc.wait(), settings.drain_timeout)
+            except TimeoutError:
+                log.warning("Service did not stop in time; killing it", service=name)
+                proc.kill()
+                await proc.wait()
+    await asyncio.gather(*pumps, return_exceptions=True)
+    for task in waits:
+        task.cancel()
+    if server is not None:
+        await asyncio.to_thread(server.stop)
+        log.info("Embedded NATS server stopped")
+    log.info("Stack stopped")
+    return 1 if failed else 0

@@ -1,0 +1,32 @@
+"""The CLI's contract for bad configuration: exit 2 with one clear line."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import CliFactory
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "named"),
+    [
+        (("publish", "--interval", "-1"), {}, "PUBLISH_INTERVAL / --interval"),
+        (("publish",), {"PUBLISH_INTERVAL": "soon"}, "PUBLISH_INTERVAL"),
+        (("publish", "--subject", "events..x"), {}, "NATS_SUBJECT / --subject"),
+        (("publish", "--subject", "events.*"), {}, "wildcard"),
+        (("subscribe", "--subject", "a.>.b"), {}, "NATS_SUBJECT / --subject"),
+        (("subscribe",), {"NATS_URL": "http://localhost:4222"}, "NATS_URL / --url"),
+        (("subscribe", "--count", "0"), {}, "--count"),
+        (("subscribe", "--queue-group", "two words"), {}, "QUEUE_GROUP / --queue-group"),
+    ],
+)
+def test_config_errors_exit_2_with_one_line(
+    run_cli: CliFactory, args: tuple[str, ...], env: dict[str, str], named: str
+) -> None:
+    """A malformed setting exits 2 and names the variable or flag to fix."""
+    proc = run_cli(*args, url="nats://127.0.0.1:1", env=env)
+    assert proc.wait(timeout=30) == 2, proc.output()
+    lines = [line for line in proc.stderr.raw if line.strip()]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("nats-pubsub: configuration error:")
+    assert named in lines[0]

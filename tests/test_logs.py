@@ -1,0 +1,226 @@
+"""Tests for nats_pubsub.logs: JSON and console records, levels and the batching sink."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nats_pubsub.logs import Logger, LogSink, render_console
+
+STAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
+
+
+def make_logger(**options: Any) -> tuple[Logger, io.BytesIO]:
+    """A logger named 'test' writing to an in-memory stream."""
+    stream = io.BytesIO()
+    return Logger("test", LogSink(stream), **options), stream
+
+
+def records(stream: io.BytesIO) -> list[dict[str, Any]]:
+    """The JSON records written to `stream`."""
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_json_record_head_fields() -> None:
+    """A record starts with timestamp, level, logger, message, module and function."""
+    log, stream = make_logger()
+    log.info("Message published", subject="events.test", sequence=3)
+    (record,) = records(stream)
+    assert list(record)[:6] == ["timestamp", "level", "logger", "message", "module", "function"]
+    assert STAMP.fullmatch(record["timestamp"])
+    assert record["level"] == "INFO"
+    assert record["logger"] == "test"
+    assert record["message"] == "Message published"
+
+
+def test_json_record_names_calling_function_and_module() -> None:
+    """module and function name the code that called the logger."""
+    log, stream = make_logger()
+    log.warning("hello")
+    (record,) = records(stream)
+    assert record["module"] == "test_logs"
+    assert record["function"] == "test_json_record_names_calling_function_and_module"
+
+
+def test_log_method_names_its_caller() -> None:
+    """Calling log() directly with the default depth names the caller too."""
+    log, stream = make_logger()
+    log.log("ERROR", "direct", {})
+    assert records(stream)[0]["function"] == "test_log_method_names_its_caller"
+
+
+def test_json_fields_at_top_level() -> None:
+    """Event fields follow the head fields at the top level of the record."""
+    log, stream = make_logger()
+    log.info("m", subject="events.test", sequence=3, extra={"k": [1]})
+    (record,) = records(stream)
+    assert list(record)[6:] == ["subject", "sequence", "extra"]
+    assert record["subject"] == "events.test"
+    assert record["sequence"] == 3
+    assert record["extra"] == {"k": [1]}
+
+
+def test_one_line_per_record() -> None:
+    """Each record is one newline-terminated line."""
+    log, stream = make_logger()
+    log.info("a")
+    log.info("b")
+    assert stream.getvalue().count(b"\n") == 2
+    assert stream.getvalue().endswith(b"\n")
+
+
+@pytest.mark.parametrize(
+    ("level", "written"),
+    [
+        ("DEBUG", ["DEBUG", "INFO", "WARNING", "ERROR"]),
+        ("INFO", ["INFO", "WARNING", "ERROR"]),
+        ("WARNING", ["WARNING", "ERROR"]),
+        ("ERROR", ["ERROR"]),
+    ],
+)
+def test_level_filtering(level: str, written: list[str]) -> None:
+    """Only records at or above the logger's level are written."""
+    log, stream = make_logger(level=level)
+    log.debug("d")
+    log.info("i")
+    log.warning("w")
+    log.error("e")
+    assert [record["level"] for record in records(stream)] == written
+    assert log.is_enabled("ERROR")
+    assert log.is_enabled("DEBUG") is (level == "DEBUG")
+
+
+def test_child_shares_sink_and_level() -> None:
+    """A child logger has its own name but the parent's sink and level."""
+    log, stream = make_logger(level="WARNING")
+    child = log.child("child")
+    child.info("dropped")
+    child.error("kept")
+    (record,) = records(stream)
+    assert (record["logger"], record["message"]) == ("child", "kept")
+
+
+def test_console_format_renders_key_values() -> None:
+    """The console format prints time, level, logger, message and key=value pairs."""
+    log, stream = make_logger(fmt="console")
+    log.info("Message received", subject="events.test", sequence=3, note="two words")
+    line = stream.getvalue().decode()
+    assert line.endswith("\n")
+    assert " INFO    test: Message received  " in line
+    assert 'subject=events.test sequence=3 note="two words"' in line
+    assert "{" not in line
+    assert "function=" not in line
+
+
+def test_console_line_has_clock() -> None:
+    """render_console shows the time of day to milliseconds."""
+    record = {"timestamp": "2024-01-02T03:04:05.678901Z", "level": "ERROR", "message": "m"}
+    assert render_console(record, color=False).startswith("03:04:05.678 ERROR ")
+
+
+def test_console_color_wraps_level() -> None:
+    """With colour on, the level is wrapped in an ANSI colour and reset."""
+    line = render_console({"level": "WARNING", "message": "m"}, color=True)
+    assert "\x1b[33mWARNING\x1b[0m" in line
+
+
+def test_console_value_with_newline_stays_on_one_line() -> None:
+    """A field value containing a newline does not break the one-line console record."""
+    line = render_console({"level": "INFO", "message": "m", "preview": "a\nb"}, color=False)
+    assert "\n" not in line
+
+
+def test_sink_flushes_immediately_outside_loop() -> None:
+    """Outside an event loop every record is written at once."""
+    log, stream = make_logger()
+    log.info("now")
+    assert stream.getvalue()
+
+
+def test_sink_flushes_once_per_loop_turn() -> None:
+    """Inside an event loop records are written together at the end of the loop turn."""
+    log, stream = make_logger()
+    writes: list[bytes] = []
+    original = stream.write
+
+    def recording_write(data: bytes) -> int:
+        writes.append(bytes(data))
+        return original(data)
+
+    stream.write = recording_write  # type: ignore[method-assign]
+
+    async def main() -> None:
+        for index in range(3):
+            log.info("batched", index=index)
+        assert stream.getvalue() == b""
+        await asyncio.sleep(0)
+        assert [record["index"] for record in records(stream)] == [0, 1, 2]
+
+    asyncio.run(main())
+    assert len(writes) == 1
+
+
+def test_sink_not_stuck_after_loop_stops_before_flush() -> None:
+    """Records written in a loop that stopped before its flush still reach the stream later."""
+    log, stream = make_logger()
+    loop = asyncio.new_event_loop()
+    try:
+        loop.call_soon(log.info, "inside")
+        loop.call_soon(loop.stop)
+        loop.run_forever()
+    finally:
+        loop.close()
+    log.info("outside")
+    assert [record["message"] for record in records(stream)] == ["inside", "outside"]
+
+
+def test_flush_writes_pending_records() -> None:
+    """Logger.flush writes records still queued inside a loop turn."""
+    log, stream = make_logger()
+
+    async def main() -> None:
+        log.info("queued")
+        log.flush()
+        assert records(stream)[0]["message"] == "queued"
+
+    asyncio.run(main())
+
+
+def test_sink_survives_closed_stream() -> None:
+    """Writing to a closed stream is swallowed, not raised."""
+    log, stream = make_logger()
+    stream.close()
+    log.info("nobody listens")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(Path("/tmp/x"), "/tmp/x"), (ValueError("boom"), "boom"), (object, "<class 'object'>")],
+)
+def test_odd_values_json(value: object, expected: object) -> None:
+    """Paths, exceptions and other objects JSON has no type for render as their text."""
+    log, stream = make_logger()
+    log.info("odd", value=value)
+    assert records(stream)[0]["value"] == expected
+
+
+def test_bytes_value_renders_as_base64() -> None:
+    """bytes are written as base64, JSON's lossless form for binary data."""
+    log, stream = make_logger()
+    log.info("odd", value=b"raw\xffbytes")
+    assert base64.b64decode(records(stream)[0]["value"]) == b"raw\xffbytes"
+
+
+@pytest.mark.parametrize("value", [b"\xff", Path("p"), RuntimeError("x"), object(), None])
+def test_odd_values_console(value: object) -> None:
+    """Odd value types render on a console line without raising."""
+    log, stream = make_logger(fmt="console")
+    log.info("odd", value=value)
+    assert b"value=" in stream.getvalue()
