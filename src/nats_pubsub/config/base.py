@@ -1,4 +1,4 @@
-"""Typed settings for every service, read from the environment (seed names) and CLI flags.
+"""Settings shared by every service, and how settings are loaded and their errors worded.
 
 Flags win over environment variables, which win over defaults. Settings are built once in the CLI
 and passed down; a malformed value becomes one ConfigError line naming the variable and the flag.
@@ -6,40 +6,21 @@ and passed down; a malformed value becomes one ConfigError line naming the varia
 
 from __future__ import annotations
 
-import math
-from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
-    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
 
-from nats_pubsub.capture import DEFAULT_IGNORE
 from nats_pubsub.errors import ConfigError
-from nats_pubsub.schema import DEFAULT_EVENT_TYPES
-from nats_pubsub.subjects import SubjectTemplate, validate_subscribe_subject
 
-__all__ = [
-    "PUBLISH_TEMPLATE_FIELDS",
-    "CommonSettings",
-    "MonitorSettings",
-    "PaymentSettings",
-    "PublisherSettings",
-    "ServerSettings",
-    "SubscriberSettings",
-    "UpSettings",
-    "load_settings",
-    "mask_url",
-    "parse_servers",
-]
+__all__ = ["CommonSettings", "load_settings", "mask_url", "parse_servers"]
 
-PUBLISH_TEMPLATE_FIELDS = frozenset({"event_type", "source"})
 _SCHEMES = frozenset({"nats", "tls", "ws", "wss"})
 
 # Which flag sets each field, for error messages that name both ways of fixing it.
@@ -177,154 +158,6 @@ class CommonSettings(BaseSettings):
     def servers(self) -> list[str]:
         """The server URLs to connect to, in order."""
         return parse_servers(self.nats_url)
-
-
-class PublisherSettings(CommonSettings):
-    """`nats-pubsub publish`."""
-
-    hostname: str = "publisher"
-    nats_subject: str = "events.test"
-    publish_interval: float = Field(default=2.0, ge=0)
-    event_types: Annotated[tuple[str, ...], NoDecode] = DEFAULT_EVENT_TYPES
-    count: int | None = Field(default=None, ge=1)
-
-    @field_validator("publish_interval")
-    @classmethod
-    def _finite(cls, value: float) -> float:
-        if not math.isfinite(value):
-            raise ValueError("must be a finite number of seconds")
-        return value
-
-    @field_validator("event_types", mode="before")
-    @classmethod
-    def _split_types(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = tuple(part.strip() for part in value.split(",") if part.strip())
-        if not value:
-            raise ValueError("needs at least one event type")
-        return value
-
-    @field_validator("nats_subject")
-    @classmethod
-    def _check_subject(cls, value: str) -> str:
-        SubjectTemplate(value, PUBLISH_TEMPLATE_FIELDS)
-        return value
-
-
-class SubscriberSettings(CommonSettings):
-    """`nats-pubsub subscribe`."""
-
-    hostname: str = "subscriber"
-    nats_subject: str = "events.test"
-    queue_group: str | None = None
-    count: int | None = Field(default=None, ge=1)
-    timeout: float | None = Field(default=None, gt=0)
-    metrics_every: int = Field(default=50, ge=1)
-    metrics_interval: float = Field(default=60.0, gt=0)
-
-    @field_validator("nats_subject")
-    @classmethod
-    def _check_subject(cls, value: str) -> str:
-        return validate_subscribe_subject(value)
-
-    @field_validator("queue_group")
-    @classmethod
-    def _check_queue(cls, value: str | None) -> str | None:
-        if value is not None and (
-            any(ch.isspace() for ch in value) or "*" in value or ">" in value
-        ):
-            raise ValueError("must be a name without white space or wildcards")
-        return value
-
-
-class ServerSettings(BaseSettings):
-    """`nats-pubsub server`: the bundled nats-server."""
-
-    model_config = SettingsConfigDict(
-        extra="ignore", env_ignore_empty=True, frozen=True, env_prefix="NATS_SERVER_"
-    )
-
-    host: str = "127.0.0.1"
-    port: int = Field(default=4222, ge=-1, le=65535)
-    http_port: int = Field(default=8222, ge=-1, le=65535)
-    store_dir: Path = Path(".data")
-    log_format: Literal["json", "console", "auto"] = Field(
-        default="auto", validation_alias="LOG_FORMAT"
-    )
-
-
-class UpSettings(CommonSettings):
-    """`nats-pubsub up`: server, publisher and subscriber together."""
-
-    hostname: str = "nats-pubsub"
-    store_dir: Path = Path(".data")
-    http_port: int = Field(default=8222, ge=0, le=65535)
-
-
-class PaymentSettings(CommonSettings):
-    """`nats-pubsub payments`: the credit card transaction publisher."""
-
-    hostname: str = "payment-publisher"
-    publish_interval: float = Field(default=5.0, ge=0)
-    count: int | None = Field(default=None, ge=1)
-    seed: int | None = None
-    decline_rate: float | None = Field(default=None, ge=0, le=1)
-
-    @field_validator("publish_interval")
-    @classmethod
-    def _finite(cls, value: float) -> float:
-        if not math.isfinite(value):
-            raise ValueError("must be a finite number of seconds")
-        return value
-
-
-def _split_subjects(value: Any) -> Any:
-    if isinstance(value, str):
-        value = tuple(part.strip() for part in value.split(",") if part.strip())
-    return value
-
-
-class MonitorSettings(CommonSettings):
-    """`nats-pubsub monitor`: the message logger."""
-
-    hostname: str = "message-logger"
-    nats_subject: str = ">"
-    subjects: Annotated[tuple[str, ...], NoDecode] = ()
-    count: int | None = Field(default=None, ge=1)
-    timeout: float | None = Field(default=None, gt=0)
-    sample_rate: int = Field(default=1, ge=1)
-    errors_only: bool = False
-    ignore: Annotated[tuple[str, ...], NoDecode] = ()
-    max_payload_bytes: int = Field(default=4096, ge=1)
-    metrics_interval: float = Field(default=60.0, gt=0)
-    top_subjects: int = Field(default=10, ge=1)
-
-    @field_validator("nats_subject")
-    @classmethod
-    def _check_subject(cls, value: str) -> str:
-        return validate_subscribe_subject(value)
-
-    @field_validator("subjects", "ignore", mode="before")
-    @classmethod
-    def _split(cls, value: Any) -> Any:
-        return _split_subjects(value)
-
-    @field_validator("subjects", "ignore")
-    @classmethod
-    def _check_subjects(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for item in value:
-            validate_subscribe_subject(item)
-        return value
-
-    @property
-    def subscriptions(self) -> tuple[str, ...]:
-        """The subjects to subscribe to: the --subject flags, else NATS_SUBJECT."""
-        return self.subjects or (self.nats_subject,)
-
-    @property
-    def ignore_patterns(self) -> tuple[str, ...]:
-        """Subjects never captured: NATS internals plus every --ignore."""
-        return DEFAULT_IGNORE + tuple(p for p in self.ignore if p not in DEFAULT_IGNORE)
 
 
 _S = TypeVar("_S", bound=BaseSettings)
