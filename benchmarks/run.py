@@ -56,9 +56,9 @@ def measure_sub(mode: str, url: str, n: int) -> float:
     return float(result["rate"])
 
 
-def measure_pub(mode: str, url: str, n: int) -> float:
-    """Publish rate of a publisher worker."""
-    proc = _worker(mode, url, f"bench.{uuid.uuid4().hex[:8]}", n)
+def measure_pub(mode: str, url: str, n: int, subject: str | None = None) -> float:
+    """Rate reported by a worker that runs on its own (publishers, replay)."""
+    proc = _worker(mode, url, subject or f"bench.{uuid.uuid4().hex[:8]}", n)
     out, _ = proc.communicate(timeout=300)
     return float(json.loads(out.strip().splitlines()[-1])["rate"])
 
@@ -67,6 +67,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--msgs", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--js-msgs", type=int, default=5_000, help="for one-ack-at-a-time")
+    parser.add_argument("--replay-msgs", type=int, default=100_000)
     args = parser.parse_args()
     rates: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as store, EmbeddedServer(store_dir=Path(store)) as server:
@@ -75,6 +77,19 @@ def main() -> None:
                 rates.setdefault(mode, []).append(measure_sub(mode, server.url, args.msgs))
             for mode in ("pub-bare", "pub-full"):
                 rates.setdefault(mode, []).append(measure_pub(mode, server.url, args.msgs))
+        for _ in range(args.rounds):
+            for mode in ("js-pub-window", "js-pub-sync"):  # the windowed run creates EVENTS
+                n = args.js_msgs if mode == "js-pub-sync" else args.js_msgs * 10
+                rates.setdefault(mode, []).append(
+                    measure_pub(mode, server.url, n, subject=f"events.bench.{uuid.uuid4().hex[:6]}")
+                )
+    with tempfile.TemporaryDirectory() as store, EmbeddedServer(store_dir=Path(store)) as server:
+        # A fresh server whose EVENTS stream holds exactly the replayed messages.
+        measure_pub("js-pub-window", server.url, args.replay_msgs, subject="events.replay")
+        for _ in range(args.rounds):
+            rates.setdefault("js-replay", []).append(
+                measure_pub("js-replay", server.url, args.replay_msgs, subject="-")
+            )
     med = {mode: statistics.median(values) for mode, values in rates.items()}
     rows = [
         ("subscriber: full processing vs bare nats-py (count only)", "sub-full", "sub-bare", 0.5),
@@ -88,9 +103,21 @@ def main() -> None:
     print(f"\n{args.msgs} messages per run, median of {args.rounds} rounds, same server\n")
     print("| what | ours (msg/s) | bare nats-py (msg/s) | ratio | aim |")
     print("| --- | ---: | ---: | ---: | ---: |")
+    rows.append(
+        (
+            "JetStream publish: window of 256 vs one awaited ack at a time",
+            "js-pub-window",
+            "js-pub-sync",
+            15,
+        )
+    )
     for label, ours, bare, aim in rows:
         ratio = med[ours] / med[bare]
         print(f"| {label} | {med[ours]:,.0f} | {med[bare]:,.0f} | {ratio:.2f} | >= {aim} |")
+    print(
+        f"\nJetStream replay of a {args.replay_msgs:,}-message stream: "
+        f"{med['js-replay']:,.0f} msg/s (aim >= 50,000)"
+    )
 
 
 if __name__ == "__main__":

@@ -12,14 +12,16 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 
 import nats
 
-from nats_pubsub.config import PublisherSettings, SubscriberSettings
+from nats_pubsub.config import PublisherSettings, ReplaySettings, SubscriberSettings
 from nats_pubsub.connection import Delivery, connect
 from nats_pubsub.logs import Logger, LogSink
 from nats_pubsub.schema import EventFactory, encode
 from nats_pubsub.services.publisher import run_publisher
+from nats_pubsub.services.replay import run_replay
 from nats_pubsub.services.subscriber import make_handler
 from nats_pubsub.stats import ReceiveStats
 from nats_pubsub.timeutil import now_timestamp
@@ -100,7 +102,47 @@ async def pub_full(url: str, subject: str, n: int) -> None:
     _report(n, time.perf_counter() - t0)
 
 
-WORKERS = {"sub-bare": sub_bare, "sub-full": sub_full, "pub-bare": pub_bare, "pub-full": pub_full}
+async def js_pub_sync(url: str, subject: str, n: int) -> None:
+    """JetStream publishing the simple way: await each ack before the next publish."""
+    payload = prebuilt_payload()
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    t0 = time.perf_counter()
+    for i in range(n):
+        await js.publish(subject, payload, headers={"Nats-Msg-Id": f"sync-{i}"})
+    _report(n, time.perf_counter() - t0)
+    await nc.close()
+
+
+async def js_pub_window(url: str, subject: str, n: int) -> None:
+    """Our publisher with --jetstream: a bounded window of publishes awaiting acks."""
+    settings = PublisherSettings(
+        nats_url=url, nats_subject=subject, count=n, publish_interval=0, jetstream=True
+    )
+    log = _devnull_logger("nats-publisher")
+    t0 = time.perf_counter()
+    await run_publisher(settings, log, asyncio.Event())
+    _report(n, time.perf_counter() - t0)
+
+
+async def js_replay(url: str, subject: str, n: int) -> None:
+    """Our replay command reading the EVENTS stream's whole history to /dev/null."""
+    settings = ReplaySettings(nats_url=url, stream_name="EVENTS", output=Path(os.devnull))
+    log = _devnull_logger("nats-replay")
+    t0 = time.perf_counter()
+    await run_replay(settings, log, asyncio.Event())
+    _report(n, time.perf_counter() - t0)
+
+
+WORKERS = {
+    "sub-bare": sub_bare,
+    "sub-full": sub_full,
+    "pub-bare": pub_bare,
+    "pub-full": pub_full,
+    "js-pub-sync": js_pub_sync,
+    "js-pub-window": js_pub_window,
+    "js-replay": js_replay,
+}
 
 if __name__ == "__main__":
     mode, url, subject, count = sys.argv[1:5]

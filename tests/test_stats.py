@@ -94,6 +94,7 @@ def test_publish_stats_fields() -> None:
     assert set(snap) == {
         "total_messages",
         "total_errors",
+        "permission_errors",
         "uptime_seconds",
         "messages_per_second",
         "error_rate",
@@ -148,3 +149,13 @@ def test_receive_stats_snapshot_keeps_counters() -> None:
     stats.reject("bad_timestamp")
     stats.snapshot()
     assert stats.snapshot()["total_messages"] == 3
+
+
+def test_publish_stats_count_permission_errors_as_errors() -> None:
+    """Publishes the server refused afterwards add to total_errors and permission_errors."""
+    stats = PublishStats()
+    stats.errors = 1
+    stats.count_permission_error()
+    stats.count_permission_error()
+    snap = stats.snapshot()
+    assert (snap["total_errors"], snap["permission_errors"]) == (3, 2)

@@ -220,6 +220,10 @@ class SubjectStats:
         entry[0] += 1
         entry[1] += size
 
+    def per_subject(self) -> dict[str, tuple[int, int]]:
+        """(messages, bytes) for every tracked subject; untracked ones are only in the totals."""
+        return {name: (entry[0], entry[1]) for name, entry in self._subjects.items()}
+
     def snapshot(self, top: int = 10, now: float | None = None) -> dict[str, Any]:
         """The fields of a `Monitor metrics` record: totals and the `top` busiest subjects."""
         uptime = (time.monotonic() if now is None else now) - self.started

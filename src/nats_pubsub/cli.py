@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from importlib.metadata import version
@@ -10,18 +11,23 @@ from typing import Any
 
 import click
 
+from nats_pubsub.cli_options import jetstream_consume_options, jetstream_publish_options
+from nats_pubsub.cli_security import security_options
 from nats_pubsub.config import (
     MonitorSettings,
     PaymentSettings,
     PublisherSettings,
+    ReplaySettings,
     ServerSettings,
+    StreamsSettings,
     SubscriberSettings,
     UpSettings,
     load_settings,
 )
 from nats_pubsub.errors import ConfigError, EmbeddedServerError, PortInUseError
+from nats_pubsub.health import check_ready, readyz_url, with_endpoint
 from nats_pubsub.lifecycle import run_service
-from nats_pubsub.logs import Logger, stdout_sink
+from nats_pubsub.logs import Logger, LogSink, stdout_sink
 
 __all__ = ["main"]
 
@@ -47,6 +53,7 @@ def _build(cls: type[Any], **overrides: Any) -> Any:
 
 
 def _connection_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = security_options(func)
     func = click.option("--url", help="NATS server URL(s), comma-separated [env NATS_URL]")(func)
     func = click.option("--source", help="Name of this instance [env HOSTNAME]")(func)
     func = click.option(
@@ -60,9 +67,24 @@ def _connection_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _common(
-    url: str | None, source: str | None, log_format: str | None, log_level: str | None
+    url: str | None, source: str | None, log_format: str | None, log_level: str | None, **more: Any
 ) -> dict[str, Any]:
-    return {"nats_url": url, "hostname": source, "log_format": log_format, "log_level": log_level}
+    return {
+        "nats_url": url,
+        "hostname": source,
+        "log_format": log_format,
+        "log_level": log_level,
+        **more,
+    }
+
+
+def _metrics_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option(
+        "--metrics-port",
+        type=int,
+        help="Serve /metrics, /healthz, /readyz on this port, 0 = any [env METRICS_PORT]",
+    )(func)
+    return click.option("--metrics-host", help="[env METRICS_HOST, default 0.0.0.0]")(func)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -73,6 +95,8 @@ def cli() -> None:
 
 @cli.command()
 @_connection_options
+@_metrics_options
+@jetstream_publish_options
 @click.option(
     "--subject", help="Subject, or a template like 'events.{event_type}' [env NATS_SUBJECT]"
 )
@@ -100,11 +124,16 @@ def publish(
         **_common(**common),
     )
     log = make_logger("nats-publisher", settings.log_format, settings.log_level)
-    sys.exit(run_service(lambda stop: run_publisher(settings, log, stop), log))
+    main = with_endpoint(
+        settings, log, "publisher", lambda stop: run_publisher(settings, log, stop)
+    )
+    sys.exit(run_service(main, log))
 
 
 @cli.command()
 @_connection_options
+@_metrics_options
+@jetstream_consume_options
 @click.option("--subject", help="Subject to subscribe to; * and > allowed [env NATS_SUBJECT]")
 @click.option("--queue-group", help="Share the load with other members [env QUEUE_GROUP]")
 @click.option("--count", type=int, help="Exit 0 after this many valid messages")
@@ -130,11 +159,16 @@ def subscribe(
         **_common(**common),
     )
     log = make_logger("nats-subscriber", settings.log_format, settings.log_level)
-    sys.exit(run_service(lambda stop: run_subscriber(settings, log, stop), log))
+    main = with_endpoint(
+        settings, log, "subscriber", lambda stop: run_subscriber(settings, log, stop)
+    )
+    sys.exit(run_service(main, log))
 
 
 @cli.command()
 @_connection_options
+@_metrics_options
+@jetstream_publish_options
 @click.option(
     "--interval",
     type=float,
@@ -166,11 +200,14 @@ def payments(
         **_common(**common),
     )
     log = make_logger("payment-publisher", settings.log_format, settings.log_level)
-    sys.exit(run_service(lambda stop: run_payments(settings, log, stop), log))
+    main = with_endpoint(settings, log, "payments", lambda stop: run_payments(settings, log, stop))
+    sys.exit(run_service(main, log))
 
 
 @cli.command()
 @_connection_options
+@_metrics_options
+@jetstream_consume_options
 @click.option(
     "--subject", "subjects", multiple=True, help="Subject to watch, repeatable [env NATS_SUBJECT]"
 )
@@ -211,7 +248,8 @@ def monitor(
         **_common(**common),
     )
     log = make_logger("message-logger", settings.log_format, settings.log_level)
-    sys.exit(run_service(lambda stop: run_monitor(settings, log, stop), log))
+    main = with_endpoint(settings, log, "monitor", lambda stop: run_monitor(settings, log, stop))
+    sys.exit(run_service(main, log))
 
 
 @cli.command()
@@ -221,10 +259,19 @@ def monitor(
 @click.option(
     "--store-dir", type=click.Path(path_type=Path), help="JetStream store [default .data]"
 )
+@click.option(
+    "--cluster",
+    type=click.IntRange(1, 9),
+    help="Run N routed nodes (ports counted up from --port/--http-port, store dir each)",
+)
 def server(
-    host: str | None, port: int | None, http_port: int | None, store_dir: Path | None
+    host: str | None,
+    port: int | None,
+    http_port: int | None,
+    store_dir: Path | None,
+    cluster: int | None,
 ) -> None:
-    """Run the bundled nats-server with JetStream."""
+    """Run the bundled nats-server with JetStream (or a local cluster of them)."""
     from nats_pubsub.services.server import run_server
 
     settings: ServerSettings = _build(
@@ -232,7 +279,7 @@ def server(
     )
     log = make_logger("nats-server", settings.log_format, "INFO")
     try:
-        code = run_server(settings, log)
+        code = run_server(settings, log, cluster=cluster)
     except PortInUseError as exc:
         log.error("Port in use", error=str(exc))
         _fail(str(exc), 2)
@@ -264,6 +311,69 @@ def up(store_dir: Path | None, http_port: int | None, **common: Any) -> None:
         _fail(str(exc), 2)
     except EmbeddedServerError as exc:
         _fail(str(exc), 1)
+    sys.exit(code)
+
+
+@cli.command()
+@click.option("--url", help="A service's metrics endpoint [default http://127.0.0.1:$METRICS_PORT]")
+@click.option("--timeout", type=float, default=3.0, show_default=True, help="Seconds to wait")
+def health(url: str | None, timeout: float) -> None:
+    """Check a running service's /readyz: exit 0 when ready, else 1 with the reason."""
+    port = os.environ.get("METRICS_PORT", "").strip()
+    try:
+        target = readyz_url(url, int(port) if port else None)
+    except ValueError as exc:
+        _fail(f"health: {exc}", 2)
+    ready, reason = check_ready(target, timeout)
+    if not ready:
+        _fail(f"not ready: {reason}", 1)
+    click.echo(f"ready: {reason}")
+
+
+def _stderr_logger(name: str, log_format: str, log_level: str) -> Logger:
+    """For commands whose stdout is data (replay, streams): records go to stderr."""
+    fmt = log_format if log_format != "auto" else ("console" if sys.stderr.isatty() else "json")
+    return Logger(name, LogSink(sys.stderr.buffer), level=log_level, fmt=fmt)
+
+
+@cli.command()
+@_connection_options
+@click.option("--stream", "stream_name", help="Stream to read [env STREAM_NAME, default PAYMENTS]")
+@click.option("--subject", "filter_subject", help="Only messages on this subject (wildcards ok)")
+@click.option("--since", help="Start at a time: a duration back (1h, 30m) or an RFC3339 time")
+@click.option("--start-seq", type=int, help="Start at this stream sequence")
+@click.option("--last", type=int, help="Only the last N (matching) messages")
+@click.option(
+    "--until-end/--follow",
+    "until_end",
+    default=True,
+    help="Stop at the end of the history (default), or keep following new messages",
+)
+@click.option("--speed", type=click.Choice(["instant", "original"]), help="Pace of the replay")
+@click.option("--output", type=click.Path(path_type=Path), help="Write JSON lines here, not stdout")
+def replay(until_end: bool, **options: Any) -> None:
+    """Replay a stream's history as JSON lines (ephemeral ordered consumer, no state left)."""
+    from nats_pubsub.services.replay import run_replay
+
+    settings: ReplaySettings = _build(ReplaySettings, follow=not until_end, **_common(**options))
+    log = _stderr_logger("nats-replay", settings.log_format, settings.log_level)
+    sys.exit(run_service(lambda stop: run_replay(settings, log, stop), log))
+
+
+@cli.command()
+@_connection_options
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table")
+@click.option("--ensure", is_flag=True, help="First create or update PAYMENTS, EVENTS and DLQ")
+@click.option("--replicas", "stream_replicas", type=int, help="Replicas when creating [--ensure]")
+def streams(as_json: bool, ensure: bool, **options: Any) -> None:
+    """List JetStream streams: subjects, messages, bytes, sequences, consumers."""
+    from nats_pubsub.services.streams_admin import run_streams
+
+    settings: StreamsSettings = _build(StreamsSettings, **_common(**options))
+    log = _stderr_logger("nats-streams", settings.log_format, settings.log_level)
+    code = run_service(
+        lambda stop: run_streams(settings, log, stop, as_json=as_json, ensure=ensure), log
+    )
     sys.exit(code)
 
 

@@ -7,6 +7,7 @@ Every nats-py exception that can leave this module is translated into our tree i
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
@@ -16,6 +17,8 @@ import nats.errors as nerr
 from nats.aio.client import Client
 
 from nats_pubsub.config import CommonSettings, mask_url
+from nats_pubsub.config.security import DEFAULT_PENDING_BYTES_LIMIT, DEFAULT_PENDING_MSGS_LIMIT
+from nats_pubsub.connection_events import ConnectionEvents
 from nats_pubsub.errors import (
     NatsAuthError,
     NatsBufferFullError,
@@ -23,14 +26,21 @@ from nats_pubsub.errors import (
     NatsConnectError,
     NatsError,
     NatsPayloadTooLarge,
+    NatsPermissionError,
+    NatsSlowConsumerError,
     NatsSubjectError,
     NatsTimeoutError,
 )
 from nats_pubsub.logs import Logger
+from nats_pubsub.security import auth_method, client_security_options
 
 __all__ = ["Connection", "Delivery", "MessageHandler", "connect"]
 
 _MAX_CONNECT_BACKOFF = 10.0
+_PERMISSION_TEXT = "permissions violation"
+# nats-py raises RuntimeError when it writes to a transport that closed under it.
+_CLIENT_ERRORS = (TimeoutError, nerr.Error, OSError, RuntimeError)
+_AUTH_TEXT = re.compile(r"authorization violation|authentication", re.IGNORECASE)
 
 
 class Delivery(Protocol):
@@ -48,6 +58,18 @@ MessageHandler = Callable[[Delivery], Awaitable[None]]
 def _map_error(exc: BaseException) -> NatsError:
     """Translate a nats-py (or socket) failure into our exception tree."""
     text = str(exc) or type(exc).__name__
+    if isinstance(exc, nerr.SlowConsumerError):
+        return NatsSlowConsumerError(
+            f"slow consumer: messages on {exc.subject} dropped, the pending limit was reached "
+            "(raise PENDING_MSGS_LIMIT / PENDING_BYTES_LIMIT, or handle messages faster)"
+        )
+    if _PERMISSION_TEXT in text.lower():
+        return NatsPermissionError(text.removeprefix("nats: "))
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return NatsAuthError(
+            f"TLS failed: the server certificate is not trusted ({exc.verify_message}); "
+            "set NATS_CA / --tlsca to the CA that signed it"
+        )
     if isinstance(exc, nerr.OutboundBufferLimitError):
         return NatsBufferFullError(
             "the outbound buffer is full while NATS is unreachable; publishes are being dropped"
@@ -60,25 +82,57 @@ def _map_error(exc: BaseException) -> NatsError:
         return NatsClosedError("the connection is closed or draining")
     if isinstance(exc, nerr.TimeoutError | asyncio.TimeoutError):
         return NatsTimeoutError(text)
-    if isinstance(exc, nerr.AuthorizationError):
+    if isinstance(exc, nerr.AuthorizationError) or _AUTH_TEXT.search(text):
+        # On a first connect nats-py raises the server's -ERR as a plain Error: match its text.
         return NatsAuthError(f"authorization failed: {text}")
     if isinstance(exc, ssl.SSLError | nerr.SecureConnFailedError):
         return NatsAuthError(f"TLS failed: {text}")
     if isinstance(exc, nerr.NoServersError | OSError):
         return NatsConnectError(text)
+    if isinstance(exc, RuntimeError):
+        return NatsClosedError(f"the connection was lost while writing: {text}")
     return NatsError(text)
 
 
 class Connection:
     """A live NATS connection: publish, subscribe, flush, drain."""
 
-    def __init__(self, client: Client, log: Logger) -> None:
+    def __init__(
+        self,
+        client: Client,
+        log: Logger,
+        *,
+        events: ConnectionEvents | None = None,
+        pending_limits: tuple[int, int] = (DEFAULT_PENDING_MSGS_LIMIT, DEFAULT_PENDING_BYTES_LIMIT),
+    ) -> None:
         self._nc = client
         self._log = log
-        self.reconnects = 0
-        self.errors = 0
-        self.closing = False
-        self.failed_reconnects = 0
+        self.events = events or ConnectionEvents(log)
+        # Per subscription: messages and bytes held before nats-py drops (slow consumer).
+        self.pending_msgs_limit, self.pending_bytes_limit = pending_limits
+
+    @property
+    def reconnects(self) -> int:
+        """Reconnects since the first connect."""
+        return self.events.reconnects
+
+    @reconnects.setter
+    def reconnects(self, value: int) -> None:
+        self.events.reconnects = value
+
+    @property
+    def errors(self) -> int:
+        """Errors nats-py reported by callback since the first connect."""
+        return self.events.errors
+
+    @errors.setter
+    def errors(self, value: int) -> None:
+        self.events.errors = value
+
+    @property
+    def client(self) -> Client:
+        """The nats-py client, for the rest of the connection layer (jetstream.py) only."""
+        return self._nc
 
     @property
     def is_connected(self) -> bool:
@@ -97,7 +151,7 @@ class Connection:
         """Queue one message for sending (buffered while reconnecting)."""
         try:
             await self._nc.publish(subject, payload, headers=headers)
-        except (nerr.Error, OSError) as exc:
+        except _CLIENT_ERRORS as exc:
             raise _map_error(exc) from exc
 
     async def subscribe(
@@ -105,36 +159,46 @@ class Connection:
     ) -> None:
         """Deliver every message on `subject` (optionally in a queue group) to `handler`."""
         try:
-            await self._nc.subscribe(subject, queue=queue or "", cb=handler)
-        except (nerr.Error, OSError) as exc:
+            await self._nc.subscribe(
+                subject,
+                queue=queue or "",
+                cb=handler,
+                pending_msgs_limit=self.pending_msgs_limit,
+                pending_bytes_limit=self.pending_bytes_limit,
+            )
+        except _CLIENT_ERRORS as exc:
             raise _map_error(exc) from exc
 
-    async def flush(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - maps to nats-py
+    async def flush(self, timeout: float = 10.0) -> None:
         """Wait until everything published so far has reached the server."""
         # A single flush was seen returning with publishes still queued behind its PING;
         # the second one is the barrier that proves the first batch is out.
         try:
             await self._nc.flush(timeout=max(1, round(timeout)))
             await self._nc.flush(timeout=max(1, round(timeout)))
-        except (TimeoutError, nerr.Error, OSError) as exc:
+        except _CLIENT_ERRORS as exc:
             raise _map_error(exc) from exc
 
     async def drain(self) -> None:
         """Stop subscriptions after their pending messages, flush publishes, and close."""
-        self.closing = True
+        self.events.closing = True
+        self.events.flush()
         if self._nc.is_closed:
             return
         try:
             await self._nc.drain()
-        except (TimeoutError, nerr.Error, OSError) as exc:
+        except _CLIENT_ERRORS as exc:
             self._log.warning("Drain did not complete", error=str(_map_error(exc)))
-            await self._nc.close()
+            await self.close()
 
     async def close(self) -> None:
         """Close at once, dropping anything unsent."""
-        self.closing = True
+        self.events.closing = True
         if not self._nc.is_closed:
-            await self._nc.close()
+            try:
+                await self._nc.close()
+            except _CLIENT_ERRORS as exc:  # closing after a lost connection: nothing to save
+                self._log.warning("Close did not complete cleanly", error=str(_map_error(exc)))
 
 
 async def connect(
@@ -152,41 +216,27 @@ async def connect(
     servers = settings.servers
     shown = ",".join(mask_url(url) for url in servers)
     holder: list[Connection] = []
-
+    events = ConnectionEvents(log)
     first_errors: list[BaseException] = []
 
     async def on_error(exc: Exception) -> None:
         if not holder:
             first_errors.append(exc)  # the first connect reports its own failures below
             return
-        conn = holder[0]
-        conn.errors += 1
-        if isinstance(exc, OSError | asyncio.TimeoutError) and not conn.is_connected:
-            # A failed reconnect attempt: say so on a log scale (1, 2, 4, 8...), not every time.
-            conn.failed_reconnects += 1
-            if conn.failed_reconnects & (conn.failed_reconnects - 1) == 0:
-                log.warning(
-                    "Reconnect attempt failed",
-                    attempts=conn.failed_reconnects,
-                    error=str(_map_error(exc)),
-                )
-            return
-        log.error("NATS error", error=str(_map_error(exc)), error_type=type(exc).__name__)
-
-    async def on_disconnected() -> None:
-        if not (holder and holder[0].closing):
-            log.warning("Disconnected from NATS")
+        transport = isinstance(exc, OSError | asyncio.TimeoutError) and not isinstance(
+            exc, nerr.FlushTimeoutError
+        )
+        events.error(_map_error(exc), reconnecting=transport and not holder[0].is_connected)
 
     async def on_reconnected() -> None:
-        if holder:
-            holder[0].reconnects += 1
-            holder[0].failed_reconnects = 0
-            log.info("Reconnected to NATS", url=holder[0].connected_url)
-
-    async def on_closed() -> None:
-        log.info("Connection closed")
+        events.reconnected(holder[0].connected_url if holder else None)
 
     options: dict[str, Any] = {
+        **client_security_options(settings, servers),
+        "pending_size": settings.reconnect_buffer_size,
+        # A publish that fills the buffer waits for a flush; without a limit that wait never
+        # ends if the connection drops meanwhile (the flusher is gone), and the publisher hangs.
+        "flush_timeout": settings.connect_timeout,
         "servers": servers,
         "name": name,
         # nats-py would retry a first connect forever, silently and even on bad credentials.
@@ -199,9 +249,9 @@ async def connect(
         "connect_timeout": settings.connect_timeout,
         "drain_timeout": settings.drain_timeout,
         "error_cb": on_error,
-        "disconnected_cb": on_disconnected,
+        "disconnected_cb": events.on_disconnected,
         "reconnected_cb": on_reconnected,
-        "closed_cb": on_closed,
+        "closed_cb": events.on_closed,
     }
     attempt = 0
     while True:
@@ -234,7 +284,15 @@ async def connect(
             raise NatsConnectError(f"stopped before NATS at {shown} was reachable") from exc
     client.options["allow_reconnect"] = True
     client.options["max_reconnect_attempts"] = -1
-    connection = Connection(client, log)
+    pending = (settings.pending_msgs_limit, settings.pending_bytes_limit)
+    connection = Connection(client, log, events=events, pending_limits=pending)
     holder.append(connection)
-    log.info("Connected to NATS", url=connection.connected_url, connection_name=name)
+    events.url = connection.connected_url
+    log.info(
+        "Connected to NATS",
+        url=connection.connected_url,
+        connection_name=name,
+        auth=auth_method(settings),
+        tls="tls" in options,
+    )
     return connection

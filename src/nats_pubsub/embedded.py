@@ -84,7 +84,11 @@ def port_is_free(host: str, port: int) -> bool:
 
 
 class EmbeddedServer:
-    """One nats-server process with JetStream; `start()` returns once it accepts clients."""
+    """One nats-server process with JetStream; `start()` returns once it accepts clients.
+
+    `config_file` takes a nats-server configuration (tls, authorization, accounts, cluster...);
+    host, ports, name and JetStream given here override what it says.
+    """
 
     def __init__(
         self,
@@ -95,6 +99,7 @@ class EmbeddedServer:
         store_dir: Path | None = None,
         jetstream: bool = True,
         name: str | None = None,
+        config_file: Path | None = None,
         extra_args: Sequence[str] = (),
         on_line: LineCallback | None = None,
     ) -> None:
@@ -104,6 +109,7 @@ class EmbeddedServer:
         self.store_dir = store_dir
         self.jetstream = jetstream
         self.name = name
+        self.config_file = config_file
         self.extra_args = list(extra_args)
         self.lines: list[str] = []
         self._on_line = on_line
@@ -128,7 +134,9 @@ class EmbeddedServer:
 
     def command(self, binary: Path) -> list[str]:
         """The nats-server command line for these settings."""
-        cmd = [str(binary), "-a", self.host, "-p", str(self.port)]
+        # A config file (TLS, authorization, limits) goes first: flags after it win.
+        cmd = [str(binary)] + (["-c", str(self.config_file)] if self.config_file else [])
+        cmd += ["-a", self.host, "-p", str(self.port)]
         if self.http_port is not None:
             cmd += ["-m", str(self.http_port)]
         if self.jetstream:

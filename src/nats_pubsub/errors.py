@@ -12,7 +12,12 @@ NatsPubsubError
     ├── NatsTimeoutError        a flush, request or drain took too long
     ├── NatsBufferFullError     the outbound buffer is full while reconnecting
     ├── NatsPayloadTooLarge     the message exceeds the server's max_payload
-    └── NatsSubjectError        the subject is not valid for the operation
+    ├── NatsSubjectError        the subject is not valid for the operation
+    ├── NatsPermissionError     the server refused a publish or subscribe for our user
+    ├── NatsSlowConsumerError   messages were dropped because we could not keep up
+    └── JetStreamError          a JetStream API call failed (mapped in jetstream.py)
+        ├── JetStreamUnavailable        the server has no JetStream (start it with -js)
+        └── StreamSubjectsOverlap       another stream already owns the subjects
 """
 
 from __future__ import annotations
@@ -21,16 +26,21 @@ __all__ = [
     "ConfigError",
     "EmbeddedServerError",
     "InvalidMessageError",
+    "JetStreamError",
+    "JetStreamUnavailable",
     "NatsAuthError",
     "NatsBufferFullError",
     "NatsClosedError",
     "NatsConnectError",
     "NatsError",
     "NatsPayloadTooLarge",
+    "NatsPermissionError",
     "NatsPubsubError",
+    "NatsSlowConsumerError",
     "NatsSubjectError",
     "NatsTimeoutError",
     "PortInUseError",
+    "StreamSubjectsOverlap",
 ]
 
 
@@ -89,3 +99,23 @@ class NatsPayloadTooLarge(NatsError):
 
 class NatsSubjectError(NatsError):
     """The subject is not valid for this operation."""
+
+
+class NatsPermissionError(NatsError):
+    """The server refused a publish or subscribe: the user lacks permission for the subject."""
+
+
+class NatsSlowConsumerError(NatsError):
+    """Messages were dropped because this client did not keep up (its or the server's limit)."""
+
+
+class JetStreamError(NatsError):
+    """A JetStream API call failed."""
+
+
+class JetStreamUnavailable(JetStreamError):
+    """The server answered without JetStream; it must run with JetStream enabled."""
+
+
+class StreamSubjectsOverlap(JetStreamError):
+    """A stream could not be created because another stream owns overlapping subjects."""

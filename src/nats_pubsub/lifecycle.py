@@ -6,11 +6,12 @@ import asyncio
 import contextlib
 import os
 import signal
+import time
 from collections.abc import Awaitable, Callable
 
 from nats_pubsub.logs import Logger
 
-__all__ = ["run_service", "wait_or_stop"]
+__all__ = ["Pacer", "run_service", "wait_for_end", "wait_or_stop"]
 
 ServiceMain = Callable[[asyncio.Event], Awaitable[int]]
 
@@ -24,6 +25,48 @@ async def wait_or_stop(stop: asyncio.Event, seconds: float) -> bool:
     except TimeoutError:
         return False
     return True
+
+
+async def wait_for_end(stop: asyncio.Event, reached: asyncio.Event, timeout: float | None) -> bool:
+    """Wait for a stop request, a reached goal, or `timeout`; True when the timeout ended it."""
+    waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(reached.wait())]
+    done, _ = await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    for task in waiters:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    return not done
+
+
+class Pacer:
+    """Paces a publishing loop: one message per `interval` seconds, or flat out at 0."""
+
+    # Flat out, the loop still gives the event loop (flusher, signals, log writes) a turn
+    # this often.
+    YIELD_EVERY = 128
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.started = time.monotonic()
+        self.next_at = self.started
+        self._sent = 0
+
+    @property
+    def clock(self) -> float:
+        """Seconds since the start on the publishing schedule (real time when flat out)."""
+        return (self.next_at if self.interval > 0 else time.monotonic()) - self.started
+
+    async def wait(self, stop: asyncio.Event) -> None:
+        """Wait for the next slot; a loop that fell behind resumes without bursting."""
+        self._sent += 1
+        if self.interval > 0:
+            self.next_at += self.interval
+            delay = self.next_at - time.monotonic()
+            if delay < 0:  # fell behind (e.g. a slow reconnect): do not burst to catch up
+                self.next_at, delay = time.monotonic(), 0.0
+            await wait_or_stop(stop, delay)
+        elif self._sent % self.YIELD_EVERY == 0:
+            await asyncio.sleep(0)
 
 
 async def _main(service: ServiceMain, log: Logger) -> int:

@@ -191,18 +191,29 @@ def transaction_log_fields(txn: Transaction, subject: str, size_bytes: int) -> d
 class PaymentStats:
     """What the payment publisher has done since it started."""
 
-    __slots__ = ("accepted", "declined", "errors", "started")
+    __slots__ = (
+        "accepted",
+        "declined",
+        "declined_by_reason",
+        "errors",
+        "published_bytes",
+        "started",
+    )
 
     def __init__(self, started: float | None = None) -> None:
         self.started = time.monotonic() if started is None else started
         self.accepted = 0
         self.declined = 0
         self.errors = 0
+        self.published_bytes = 0
+        self.declined_by_reason = dict.fromkeys(DECLINE_REASONS, 0)
 
     def count(self, txn: Transaction) -> None:
         """Count one transaction that was published."""
         if isinstance(txn, DeclinedTransaction):
             self.declined += 1
+            reasons = self.declined_by_reason
+            reasons[txn.decline_reason] = reasons.get(txn.decline_reason, 0) + 1
         else:
             self.accepted += 1
 

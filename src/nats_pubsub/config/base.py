@@ -17,6 +17,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from nats_pubsub.config.jetstream import JETSTREAM_FLAGS
+from nats_pubsub.config.security import SECRET_FIELDS, SECURITY_FLAGS, SecuritySettings
 from nats_pubsub.errors import ConfigError
 
 __all__ = ["CommonSettings", "load_settings", "mask_url", "parse_servers"]
@@ -45,6 +47,16 @@ _FLAGS = {
     "errors_only": "--errors-only",
     "ignore": "--ignore",
     "max_payload_bytes": "--max-payload-bytes",
+    "metrics_port": "--metrics-port",
+    "metrics_host": "--metrics-host",
+    **SECURITY_FLAGS,
+    **JETSTREAM_FLAGS,
+    "filter_subject": "--subject",
+    "since": "--since",
+    "start_seq": "--start-seq",
+    "last": "--last",
+    "speed": "--speed",
+    "output": "--output",
 }
 # Fields set by a flag only: error messages name just the flag.
 _FLAG_ONLY = frozenset(
@@ -58,6 +70,13 @@ _FLAG_ONLY = frozenset(
         "errors_only",
         "ignore",
         "max_payload_bytes",
+        "filter_subject",
+        "since",
+        "start_seq",
+        "last",
+        "follow",
+        "speed",
+        "output",
     }
 )
 
@@ -70,19 +89,20 @@ def parse_servers(text: str) -> list[str]:
         if not item:
             continue
         url = item if "://" in item else f"nats://{item}"
+        shown = _mask_urls(item)
         parts = urlsplit(url)
         if parts.scheme not in _SCHEMES:
             raise ValueError(
-                f"{item!r} has scheme {parts.scheme!r}; use nats://, tls://, ws:// or wss://"
+                f"{shown!r} has scheme {parts.scheme!r}; use nats://, tls://, ws:// or wss://"
             )
         try:
             port = parts.port
         except ValueError:
-            raise ValueError(f"{item!r} has an invalid port") from None
+            raise ValueError(f"{shown!r} has an invalid port") from None
         if not parts.hostname:
-            raise ValueError(f"{item!r} has no host name")
+            raise ValueError(f"{shown!r} has no host name")
         if port == 0:
-            raise ValueError(f"{item!r} has port 0")
+            raise ValueError(f"{shown!r} has port 0")
         servers.append(url)
     if not servers:
         raise ValueError("no server URL given")
@@ -111,7 +131,7 @@ class _EnvWithoutFlagOnly(EnvSettingsSource):
         return {key: value for key, value in values.items() if key not in _FLAG_ONLY}
 
 
-class CommonSettings(BaseSettings):
+class CommonSettings(SecuritySettings, BaseSettings):
     """Settings every service shares: where NATS is, who we are, how we log."""
 
     model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True, frozen=True)
@@ -135,6 +155,9 @@ class CommonSettings(BaseSettings):
     reconnect_wait: float = Field(default=2.0, gt=0)
     connect_timeout: float = Field(default=2.0, gt=0)
     drain_timeout: float = Field(default=10.0, gt=0)
+    # The /metrics, /healthz and /readyz endpoint: off unless a port is given.
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    metrics_host: str = "0.0.0.0"
 
     @field_validator("nats_url")
     @classmethod
@@ -163,14 +186,31 @@ class CommonSettings(BaseSettings):
 _S = TypeVar("_S", bound=BaseSettings)
 
 
+def _mask_urls(text: str) -> str:
+    """Mask every password or token in a NATS_URL that may be malformed."""
+    shown = []
+    for item in text.split(","):
+        try:
+            shown.append(mask_url(item.strip()))
+        except ValueError:
+            prefix, at, rest = item.strip().rpartition("@")
+            scheme = prefix.split("://")[0] + "://" if "://" in prefix else ""
+            shown.append(f"{scheme}***@{rest}" if at else rest)
+    return ",".join(shown)
+
+
 def _describe(error: Any) -> str:
-    field = str(error["loc"][0]) if error["loc"] else "?"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if not error["loc"]:
+        return message  # a check across fields: its message names them (and echoes no input)
+    field = str(error["loc"][0])
     names = [] if field in _FLAG_ONLY else [field.upper()]
     if field in _FLAGS:
         names.append(_FLAGS[field])
     where = " / ".join(names) or field
-    message = str(error["msg"]).removeprefix("Value error, ")
-    shown = error.get("input")
+    shown = "***" if field in SECRET_FIELDS else error.get("input")
+    if field == "nats_url" and isinstance(shown, str):
+        shown = _mask_urls(shown)
     return f"{where}: {message} (got {shown!r})"
 
 

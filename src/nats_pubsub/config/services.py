@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -15,15 +15,21 @@ from pydantic_settings import (
 
 from nats_pubsub.capture import DEFAULT_IGNORE
 from nats_pubsub.config.base import CommonSettings
+from nats_pubsub.config.jetstream import JsConsumeSettings, JsPublishSettings
 from nats_pubsub.schema import DEFAULT_EVENT_TYPES
+from nats_pubsub.streams import since_ns
 from nats_pubsub.subjects import SubjectTemplate, validate_subscribe_subject
 
 __all__ = [
     "PUBLISH_TEMPLATE_FIELDS",
+    "ConsumerSettings",
     "MonitorSettings",
     "PaymentSettings",
+    "ProducerSettings",
     "PublisherSettings",
+    "ReplaySettings",
     "ServerSettings",
+    "StreamsSettings",
     "SubscriberSettings",
     "UpSettings",
 ]
@@ -31,7 +37,15 @@ __all__ = [
 PUBLISH_TEMPLATE_FIELDS = frozenset({"event_type", "source"})
 
 
-class PublisherSettings(CommonSettings):
+class ProducerSettings(CommonSettings, JsPublishSettings):
+    """What every publishing service shares: connection, logging, JetStream publishing."""
+
+
+class ConsumerSettings(CommonSettings, JsConsumeSettings):
+    """What every consuming service shares: connection, logging, JetStream consuming."""
+
+
+class PublisherSettings(ProducerSettings):
     """`nats-pubsub publish`."""
 
     hostname: str = "publisher"
@@ -63,7 +77,7 @@ class PublisherSettings(CommonSettings):
         return value
 
 
-class SubscriberSettings(CommonSettings):
+class SubscriberSettings(ConsumerSettings):
     """`nats-pubsub subscribe`."""
 
     hostname: str = "subscriber"
@@ -113,7 +127,7 @@ class UpSettings(CommonSettings):
     http_port: int = Field(default=8222, ge=0, le=65535)
 
 
-class PaymentSettings(CommonSettings):
+class PaymentSettings(ProducerSettings):
     """`nats-pubsub payments`: the credit card transaction publisher."""
 
     hostname: str = "payment-publisher"
@@ -136,7 +150,7 @@ def _split_subjects(value: Any) -> Any:
     return value
 
 
-class MonitorSettings(CommonSettings):
+class MonitorSettings(ConsumerSettings):
     """`nats-pubsub monitor`: the message logger."""
 
     hostname: str = "message-logger"
@@ -177,3 +191,41 @@ class MonitorSettings(CommonSettings):
     def ignore_patterns(self) -> tuple[str, ...]:
         """Subjects never captured: NATS internals plus every --ignore."""
         return DEFAULT_IGNORE + tuple(p for p in self.ignore if p not in DEFAULT_IGNORE)
+
+
+class ReplaySettings(CommonSettings):
+    """`nats-pubsub replay`: read a stream's history once, as JSON lines."""
+
+    hostname: str = "replay"
+    stream_name: str = "PAYMENTS"
+    filter_subject: str | None = None
+    since: str | None = None
+    start_seq: int | None = Field(default=None, ge=1)
+    last: int | None = Field(default=None, ge=1)
+    follow: bool = False
+    speed: Literal["instant", "original"] = "instant"
+    output: Path | None = None
+
+    @model_validator(mode="after")
+    def _one_start(self) -> ReplaySettings:
+        given = [
+            n
+            for n, v in (
+                ("--since", self.since),
+                ("--start-seq", self.start_seq),
+                ("--last", self.last),
+            )
+            if v is not None
+        ]
+        if len(given) > 1:
+            raise ValueError(f"choose one start: {' or '.join(given)}")
+        if self.since is not None:
+            since_ns(self.since)
+        return self
+
+
+class StreamsSettings(CommonSettings):
+    """`nats-pubsub streams`: list streams, or provision the default ones."""
+
+    hostname: str = "streams"
+    stream_replicas: int = Field(default=1, ge=1, le=5)

@@ -4,22 +4,63 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 from nats_pubsub.capture import SubjectStats, capture, is_ignored, should_log
 from nats_pubsub.config import MonitorSettings
 from nats_pubsub.connection import Delivery, connect
 from nats_pubsub.errors import NatsError
-from nats_pubsub.lifecycle import wait_or_stop
+from nats_pubsub.health import expose
+from nats_pubsub.lifecycle import wait_for_end, wait_or_stop
 from nats_pubsub.logs import Logger
+from nats_pubsub.services.inbox import Handler, Inbox
 
-__all__ = ["run_monitor"]
+__all__ = ["DEFAULT_DURABLE", "make_handler", "run_monitor"]
+
+DEFAULT_DURABLE = "payment-monitor"
+
+
+def make_handler(
+    settings: MonitorSettings, log: Logger, stats: SubjectStats, reached: asyncio.Event
+) -> Handler:
+    """The per-message work: skip ignored subjects, classify, sample, log, count."""
+    count = settings.count
+    ignore = settings.ignore_patterns
+
+    async def on_message(msg: Delivery, extra: dict[str, Any] | None = None) -> str | None:
+        subject = msg.subject
+        if is_ignored(subject, ignore):
+            stats.ignored += 1
+            return None
+        data = msg.data
+        captured = capture(subject, msg.reply, data, msg.headers, settings.max_payload_bytes)
+        index = stats.messages
+        stats.add(subject, len(data), captured.level)
+        if should_log(captured.level, index, settings.sample_rate, settings.errors_only):
+            stats.logged += 1
+            fields = captured.fields
+            if extra:
+                fields = {**fields, **extra}
+            log.log(captured.level, "Message captured", fields)
+        if count is not None and stats.messages >= count:
+            reached.set()
+        return None  # capturing never fails: whatever arrived is logged as it is
+
+    return on_message
+
+
+def _metrics(settings: MonitorSettings, stats: SubjectStats, inbox: Inbox) -> dict[str, Any]:
+    fields = stats.snapshot(settings.top_subjects)
+    if inbox.stats is not None:
+        fields.update(inbox.stats.snapshot())
+    return fields
 
 
 async def _report_every(
-    settings: MonitorSettings, stop: asyncio.Event, log: Logger, stats: SubjectStats
+    settings: MonitorSettings, stop: asyncio.Event, log: Logger, stats: SubjectStats, inbox: Inbox
 ) -> None:
     while not await wait_or_stop(stop, settings.metrics_interval):
-        log.info("Monitor metrics", **stats.snapshot(settings.top_subjects))
+        log.info("Monitor metrics", **_metrics(settings, stats, inbox))
 
 
 async def run_monitor(settings: MonitorSettings, log: Logger, stop: asyncio.Event) -> int:
@@ -28,62 +69,54 @@ async def run_monitor(settings: MonitorSettings, log: Logger, stop: asyncio.Even
         conn = await connect(settings, name=f"monitor-{settings.hostname}", log=log, stop=stop)
     except NatsError as exc:
         log.error("Could not connect to NATS", error=str(exc))
-        return 1
+        return 0 if stop.is_set() else 1
     stats = SubjectStats()
-    count = settings.count
-    ignore = settings.ignore_patterns
     reached = asyncio.Event()
-
-    async def on_message(msg: Delivery) -> None:
-        subject = msg.subject
-        if is_ignored(subject, ignore):
-            stats.ignored += 1
-            return
-        data = msg.data
-        captured = capture(subject, msg.reply, data, msg.headers, settings.max_payload_bytes)
-        index = stats.messages
-        stats.add(subject, len(data), captured.level)
-        if should_log(captured.level, index, settings.sample_rate, settings.errors_only):
-            stats.logged += 1
-            log.log(captured.level, "Message captured", captured.fields)
-        if count is not None and stats.messages >= count:
-            reached.set()
-
+    handler = make_handler(settings, log, stats, reached)
+    inbox = Inbox(conn, log)
+    subjects = list(settings.subscriptions)
     try:
-        for subject in settings.subscriptions:
-            await conn.subscribe(subject, on_message)
-        # Make sure the server has our subscriptions before we say we are ready.
-        await conn.flush(timeout=settings.connect_timeout)
-    except NatsError as exc:
-        log.error("Could not subscribe", subjects=list(settings.subscriptions), error=str(exc))
+        if settings.jetstream:
+            if len(subjects) != 1:
+                raise ValueError("with --jetstream, give one --subject (the consumer's filter)")
+            subject = (
+                "payments.>" if subjects[0] == ">" and not settings.stream_name else subjects[0]
+            )
+            bound = await inbox.consume(
+                settings, subject, DEFAULT_DURABLE, handler, stop, settings.count
+            )
+        else:
+            await inbox.subscribe(subjects, None, handler)
+            bound = {}
+    except (NatsError, ValueError) as exc:
+        log.error("Could not subscribe", subjects=subjects, error=str(exc))
         await conn.close()
         return 1
     log.info(
         "Subscribed",
-        subjects=list(settings.subscriptions),
-        ignore=list(ignore),
-        count=count,
+        subjects=subjects,
+        ignore=list(settings.ignore_patterns),
+        count=settings.count,
         timeout_seconds=settings.timeout,
         sample_rate=settings.sample_rate,
         errors_only=settings.errors_only,
+        jetstream=settings.jetstream,
+        **bound,
     )
-    reporter = asyncio.create_task(_report_every(settings, stop, log, stats))
-    waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(reached.wait())]
-    done, _ = await asyncio.wait(
-        waiters, timeout=settings.timeout, return_when=asyncio.FIRST_COMPLETED
-    )
-    timed_out = not done
-    for task in [*waiters, reporter]:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-    await conn.drain()
-    log.info("Monitor metrics", final=True, **stats.snapshot(settings.top_subjects))
-    if timed_out and count is not None and stats.messages < count:
+    expose(conn, capture=stats, consume=inbox.stats)
+    reporter = asyncio.create_task(_report_every(settings, stop, log, stats, inbox))
+    timed_out = await wait_for_end(stop, reached, settings.timeout)
+    stop.set()  # ends the JetStream fetch loop after its current batch
+    reporter.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await reporter
+    await inbox.close()
+    log.info("Monitor metrics", final=True, **_metrics(settings, stats, inbox))
+    if timed_out and settings.count is not None and stats.messages < settings.count:
         log.error(
             "Timed out before --count was reached",
             captured=stats.messages,
-            expected=count,
+            expected=settings.count,
             timeout_seconds=settings.timeout,
         )
         return 1

@@ -1,10 +1,11 @@
-"""`nats-pubsub server`: run the bundled nats-server in the foreground with our log format."""
+"""`nats-pubsub server`: run the bundled nats-server (or a local cluster) in the foreground."""
 
 from __future__ import annotations
 
 import signal
 import threading
 
+from nats_pubsub.cluster import EmbeddedCluster
 from nats_pubsub.config import ServerSettings
 from nats_pubsub.embedded import EmbeddedServer, LineCallback
 from nats_pubsub.logs import Logger
@@ -23,8 +24,30 @@ def server_line_logger(log: Logger) -> LineCallback:
     return on_line
 
 
-def run_server(settings: ServerSettings, log: Logger) -> int:
-    """Start the server, log its output, stop it cleanly on SIGINT/SIGTERM."""
+def _start_cluster(settings: ServerSettings, log: Logger, size: int) -> EmbeddedCluster:
+    cluster = EmbeddedCluster(
+        size,
+        store_dir=settings.store_dir.resolve(),
+        host=settings.host,
+        port=settings.port,
+        http_port=settings.http_port or -1,  # readiness is read from the monitoring endpoint
+        on_line=server_line_logger(log),
+    )
+    cluster.start()
+    log.info(
+        "NATS cluster ready",
+        url=cluster.url,
+        nodes=[node.url for node in cluster.nodes],
+        monitor_urls=[node.monitor_url for node in cluster.nodes],
+        jetstream_leader=cluster.leader(),
+        cluster_name=cluster.name,
+        store_dir=str(settings.store_dir),
+    )
+    return cluster
+
+
+def run_server(settings: ServerSettings, log: Logger, *, cluster: int | None = None) -> int:
+    """Start the server (or `cluster` routed nodes), log its output, stop on SIGINT/SIGTERM."""
     done = threading.Event()
     signalled: list[str] = []
 
@@ -33,6 +56,12 @@ def run_server(settings: ServerSettings, log: Logger) -> int:
         done.set()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    if cluster is not None:
+        try:
+            return _run_cluster(settings, log, cluster, done, signalled)
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
     server = EmbeddedServer(
         host=settings.host,
         port=settings.port,
@@ -67,3 +96,27 @@ def run_server(settings: ServerSettings, log: Logger) -> int:
         server.stop()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def _set_when_exits(node: EmbeddedServer, done: threading.Event) -> None:
+    node.wait()
+    done.set()
+
+
+def _run_cluster(
+    settings: ServerSettings, log: Logger, size: int, done: threading.Event, signalled: list[str]
+) -> int:
+    nodes = _start_cluster(settings, log, size)
+    try:
+        for node in nodes.nodes:
+            threading.Thread(target=_set_when_exits, args=(node, done), daemon=True).start()
+        done.wait()
+        if not signalled:
+            log.error("A cluster node exited unexpectedly")
+            return 1
+        log.info("Shutdown requested", signal=signalled[0])
+        nodes.stop()
+        log.info("NATS cluster stopped")
+        return 0
+    finally:
+        nodes.stop()

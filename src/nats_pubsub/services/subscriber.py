@@ -4,45 +4,56 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 from nats_pubsub.config import SubscriberSettings
-from nats_pubsub.connection import Delivery, MessageHandler, connect
+from nats_pubsub.connection import Delivery, connect
 from nats_pubsub.errors import InvalidMessageError, NatsError
-from nats_pubsub.lifecycle import wait_or_stop
+from nats_pubsub.health import expose
+from nats_pubsub.lifecycle import wait_for_end, wait_or_stop
 from nats_pubsub.logs import Logger
+from nats_pubsub.loss import LossWatch
 from nats_pubsub.receiving import inspect_message, rejection_fields
+from nats_pubsub.services.inbox import Handler, Inbox
 from nats_pubsub.stats import ReceiveStats
 from nats_pubsub.timeutil import now_ns
 
-__all__ = ["make_handler", "run_subscriber"]
+__all__ = ["DEFAULT_DURABLE", "make_handler", "run_subscriber"]
 
-
-async def _report_every(
-    interval: float, stop: asyncio.Event, log: Logger, stats: ReceiveStats
-) -> None:
-    while not await wait_or_stop(stop, interval):
-        log.info("Subscriber metrics", **stats.snapshot())
+DEFAULT_DURABLE = "subscriber"
 
 
 def make_handler(
     settings: SubscriberSettings, log: Logger, stats: ReceiveStats, reached: asyncio.Event
-) -> MessageHandler:
+) -> Handler:
     """The per-message work: validate, log, count; sets `reached` at `count` valid messages."""
     count = settings.count
     every = settings.metrics_every
     warned_fields: set[str] = set()
+    loss = LossWatch(log, stats.sequences)
 
-    async def on_message(msg: Delivery) -> None:
+    async def on_message(msg: Delivery, extra: dict[str, Any] | None = None) -> str | None:
         data = msg.data
+        stats.received_bytes += len(data)
+        failure = None
         try:
             accepted = inspect_message(msg.subject, data, msg.reply, now_ns())
         except InvalidMessageError as exc:
             stats.reject(exc.reason)
-            log.error("Invalid message", **rejection_fields(msg.subject, data, exc))
+            fields = rejection_fields(msg.subject, data, exc)
+            if extra:
+                fields.update(extra)
+            log.error("Invalid message", **fields)
+            failure = f"invalid message: {exc.reason}: {exc.detail}"
         else:
             stats.valid += 1
             stats.latency.add(accepted.latency_ms)
-            log.info("Message received", **accepted.fields)
+            stats.histogram.observe(accepted.latency_ms)
+            fields = accepted.fields
+            if extra:
+                fields.update(extra)
+            log.info("Message received", **fields)
+            loss.observe(fields)
             for name in accepted.unknown_fields:
                 if name not in warned_fields:
                     warned_fields.add(name)
@@ -56,8 +67,23 @@ def make_handler(
                 reached.set()
         if (stats.valid + stats.invalid) % every == 0:
             log.info("Subscriber metrics", **stats.snapshot())
+        return failure
 
     return on_message
+
+
+async def _report_every(
+    interval: float, stop: asyncio.Event, log: Logger, stats: ReceiveStats, inbox: Inbox
+) -> None:
+    while not await wait_or_stop(stop, interval):
+        log.info("Subscriber metrics", **_metrics(stats, inbox))
+
+
+def _metrics(stats: ReceiveStats, inbox: Inbox) -> dict[str, object]:
+    fields = stats.snapshot()
+    if inbox.stats is not None:
+        fields.update(inbox.stats.snapshot())
+    return fields
 
 
 async def run_subscriber(settings: SubscriberSettings, log: Logger, stop: asyncio.Event) -> int:
@@ -69,38 +95,46 @@ async def run_subscriber(settings: SubscriberSettings, log: Logger, stop: asynci
         return 0 if stop.is_set() else 1
     stats = ReceiveStats()
     reached = asyncio.Event()
-    on_message = make_handler(settings, log, stats, reached)
-    count = settings.count
+    handler = make_handler(settings, log, stats, reached)
+    inbox = Inbox(conn, log)
+    subject = settings.nats_subject
     try:
-        await conn.subscribe(settings.nats_subject, on_message, queue=settings.queue_group)
-    except NatsError as exc:
-        log.error("Could not subscribe", subject=settings.nats_subject, error=str(exc))
+        if settings.jetstream:
+            bound = await inbox.consume(
+                settings, subject, DEFAULT_DURABLE, handler, stop, settings.count
+            )
+        else:
+            await inbox.subscribe([subject], settings.queue_group, handler)
+            bound = {}
+    except (NatsError, ValueError) as exc:
+        log.error("Could not subscribe", subject=subject, error=str(exc))
         await conn.close()
         return 1
     log.info(
         "Subscribed",
-        subject=settings.nats_subject,
+        subject=subject,
         queue_group=settings.queue_group,
-        count=count,
+        count=settings.count,
         timeout_seconds=settings.timeout,
+        jetstream=settings.jetstream,
+        **bound,
     )
-    reporter = asyncio.create_task(_report_every(settings.metrics_interval, stop, log, stats))
-    waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(reached.wait())]
-    done, _ = await asyncio.wait(
-        waiters, timeout=settings.timeout, return_when=asyncio.FIRST_COMPLETED
+    expose(conn, receive=stats, consume=inbox.stats)
+    reporter = asyncio.create_task(
+        _report_every(settings.metrics_interval, stop, log, stats, inbox)
     )
-    timed_out = not done
-    for task in [*waiters, reporter]:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-    await conn.drain()
-    log.info("Subscriber metrics", final=True, **stats.snapshot())
-    if timed_out and count is not None and stats.valid < count:
+    timed_out = await wait_for_end(stop, reached, settings.timeout)
+    stop.set()  # ends the JetStream fetch loop after its current batch
+    reporter.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await reporter
+    await inbox.close()
+    log.info("Subscriber metrics", final=True, **_metrics(stats, inbox))
+    if timed_out and settings.count is not None and stats.valid < settings.count:
         log.error(
             "Timed out before --count was reached",
             received=stats.valid,
-            expected=count,
+            expected=settings.count,
             timeout_seconds=settings.timeout,
         )
         return 1

@@ -127,6 +127,7 @@ async def run_up(settings: UpSettings, log: Logger, stop: asyncio.Event, console
 
     emit = make_emitter(log, console)
     env = {**os.environ, "NATS_URL": settings.nats_url, "LOG_FORMAT": "json"}
+    env.pop("METRICS_PORT", None)  # four services cannot share one metrics port
     if server is not None:
         env["NATS_URL"] = server.url
     children: dict[str, asyncio.subprocess.Process] = {}

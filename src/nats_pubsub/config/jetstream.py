@@ -1,0 +1,88 @@
+"""JetStream settings: acked publishing, durable consumers with replay, stream limits."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from nats_pubsub.streams import parse_duration, parse_replay
+
+__all__ = ["JETSTREAM_FLAGS", "JsConsumeSettings", "JsPublishSettings", "JsStreamSettings"]
+
+JETSTREAM_FLAGS = {
+    "jetstream": "--jetstream",
+    "stream_name": "--stream",
+    "js_window": "--window",
+    "js_ack_timeout": "--ack-timeout",
+    "stream_replicas": "--replicas",
+    "stream_max_age": "--max-age",
+    "stream_max_bytes": "--max-bytes",
+    "consumer_name": "--durable",
+    "replay_history": "--replay",
+    "max_deliver": "--max-deliver",
+    "ack_wait": "--ack-wait",
+    "on_invalid": "--on-invalid",
+}
+
+
+class JsStreamSettings(BaseModel):
+    """Which stream a service uses, and the limits it provisions it with."""
+
+    jetstream: bool = False
+    stream_name: str | None = None
+    stream_replicas: int = Field(default=1, ge=1, le=5)
+    stream_max_age: str | None = None
+    stream_max_bytes: int | None = Field(default=None, ge=1)
+
+    @field_validator("stream_max_age")
+    @classmethod
+    def _check_age(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+    @field_validator("stream_name")
+    @classmethod
+    def _check_name(cls, value: str | None) -> str | None:
+        if value is not None and (not value or any(c in value for c in " .*>\t\n")):
+            raise ValueError("a stream name cannot be empty or contain spaces, '.', '*' or '>'")
+        return value
+
+    @property
+    def max_age_seconds(self) -> float | None:
+        """The configured max age in seconds, if any."""
+        return parse_duration(self.stream_max_age) if self.stream_max_age else None
+
+
+class JsPublishSettings(JsStreamSettings):
+    """Acked publishing: how many messages may await their ack, and for how long."""
+
+    js_window: int = Field(default=256, ge=1, le=4000)
+    js_ack_timeout: float = Field(default=5.0, gt=0)
+    js_retries: int = Field(default=3, ge=0)
+
+
+class JsConsumeSettings(JsStreamSettings):
+    """Durable consumers: where they start, how often a failing message is retried."""
+
+    consumer_name: str | None = None
+    replay_history: str | None = None
+    max_deliver: int = Field(default=5, ge=1)
+    ack_wait: float = Field(default=30.0, gt=0)
+    on_invalid: Literal["dead-letter", "retry"] = "dead-letter"
+    fetch_batch: int = Field(default=256, ge=1, le=10_000)
+
+    @field_validator("replay_history")
+    @classmethod
+    def _check_replay(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_replay(value)
+        return value
+
+    @field_validator("consumer_name")
+    @classmethod
+    def _check_durable(cls, value: str | None) -> str | None:
+        if value is not None and (not value or any(c in value for c in " .*>\t\n")):
+            raise ValueError("a consumer name cannot be empty or contain spaces, '.', '*' or '>'")
+        return value

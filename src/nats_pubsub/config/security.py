@@ -1,0 +1,110 @@
+"""Client security and buffer settings shared by every client: credentials, TLS, pending limits.
+
+Variable names follow natscli (`NATS_USER`, `NATS_PASSWORD`, `NATS_CREDS`, `NATS_NKEY`, `NATS_CA`,
+`NATS_CERT`, `NATS_KEY`), plus `NATS_TOKEN` and `NATS_TLS_HOSTNAME`. Secrets are `SecretStr`, so
+they never print, and configuration errors never echo them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings
+
+__all__ = [
+    "DEFAULT_PENDING_BYTES_LIMIT",
+    "DEFAULT_PENDING_MSGS_LIMIT",
+    "DEFAULT_RECONNECT_BUFFER_SIZE",
+    "SECRET_FIELDS",
+    "SECURITY_FLAGS",
+    "SecuritySettings",
+    "auth_conflicts",
+]
+
+DEFAULT_PENDING_MSGS_LIMIT = 512 * 1024
+DEFAULT_PENDING_BYTES_LIMIT = 128 * 1024 * 1024
+DEFAULT_RECONNECT_BUFFER_SIZE = 2 * 1024 * 1024
+
+# The flag for each field, so configuration errors name both ways of fixing them.
+SECURITY_FLAGS = {
+    "nats_user": "--user",
+    "nats_password": "--password",
+    "nats_token": "--token",
+    "nats_creds": "--creds",
+    "nats_nkey": "--nkey",
+    "nats_ca": "--tlsca",
+    "nats_cert": "--tlscert",
+    "nats_key": "--tlskey",
+    "nats_tls_hostname": "--tls-hostname",
+}
+# Fields whose value must never appear in an error message or a log record.
+SECRET_FIELDS = frozenset({"nats_password", "nats_token"})
+
+
+def _name(field: str) -> str:
+    return f"{field.upper()} / {SECURITY_FLAGS[field]}"
+
+
+def auth_conflicts(given: set[str]) -> list[str]:
+    """Why this set of configured credential fields cannot be used together (empty if it can)."""
+    problems = []
+    methods = [f for f in ("nats_user", "nats_token", "nats_nkey", "nats_creds") if f in given]
+    if len(methods) > 1:
+        names = " and ".join(_name(f) for f in methods)
+        problems.append(f"{names} cannot be combined: choose one way to authenticate")
+    if "nats_password" in given and "nats_user" not in given:
+        problems.append(f"{_name('nats_password')} needs {_name('nats_user')}")
+    if ("nats_cert" in given) != ("nats_key" in given):
+        problems.append(
+            f"{_name('nats_cert')} and {_name('nats_key')} go together: give both or neither"
+        )
+    return problems
+
+
+class SecuritySettings(BaseSettings):
+    """How a client proves who it is and trusts the server; how much it buffers."""
+
+    nats_user: str | None = None
+    nats_password: SecretStr | None = None
+    nats_token: SecretStr | None = None
+    nats_creds: Path | None = None
+    nats_nkey: Path | None = None
+    nats_ca: Path | None = None
+    nats_cert: Path | None = None
+    nats_key: Path | None = None
+    nats_tls_hostname: str | None = None
+    # Client-side limits: messages a subscription may hold before nats-py drops them (slow
+    # consumer), and bytes of publishes buffered while reconnecting before publishing fails.
+    pending_msgs_limit: int = Field(default=DEFAULT_PENDING_MSGS_LIMIT, ge=1)
+    pending_bytes_limit: int = Field(default=DEFAULT_PENDING_BYTES_LIMIT, ge=1)
+    reconnect_buffer_size: int = Field(default=DEFAULT_RECONNECT_BUFFER_SIZE, ge=1)
+
+    @field_validator("nats_creds", "nats_nkey", "nats_ca", "nats_cert", "nats_key")
+    @classmethod
+    def _readable(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        if not value.is_file():
+            raise ValueError(f"no such file: {value}")
+        if not os.access(value, os.R_OK):
+            raise ValueError(f"file is not readable: {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _compatible(self) -> Self:
+        given = {name for name in SECURITY_FLAGS if getattr(self, name) is not None}
+        problems = auth_conflicts(given)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def uses_tls_options(self) -> bool:
+        """True when any TLS setting was given (so the client builds its own TLS context)."""
+        return any(
+            value is not None
+            for value in (self.nats_ca, self.nats_cert, self.nats_key, self.nats_tls_hostname)
+        )

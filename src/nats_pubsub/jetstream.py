@@ -1,0 +1,173 @@
+"""The JetStream half of the connection layer: stream provisioning, listing and state.
+
+Like connection.py, this module may import nats; every nats-py JetStream error is mapped here into
+our tree (`JetStreamError` and below). Publishing lives in acks.py, consuming in consumers.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import nats.errors as nerr
+import nats.js.errors as jerr
+from nats.js import api
+
+from nats_pubsub.connection import Connection
+from nats_pubsub.errors import JetStreamError, JetStreamUnavailable, StreamSubjectsOverlap
+from nats_pubsub.logs import Logger
+from nats_pubsub.streams import (
+    StreamSpec,
+    stream_differences,
+    subjects_overlap,
+)
+
+__all__ = ["JS_ERRORS", "JetStream", "map_js_error"]
+
+_OVERLAP_CODE = 10065
+
+
+def map_js_error(exc: BaseException) -> JetStreamError:
+    if isinstance(exc, jerr.ServiceUnavailableError | jerr.NoStreamResponseError):
+        return JetStreamUnavailable(
+            "JetStream did not answer: is the server running with JetStream (-js)?"
+        )
+    if isinstance(exc, nerr.NoRespondersError):
+        return JetStreamUnavailable("no JetStream on the server: start nats-server with -js")
+    if isinstance(exc, jerr.APIError):
+        return JetStreamError(f"{exc.description} (code {exc.err_code})")
+    return JetStreamError(str(exc) or type(exc).__name__)
+
+
+JS_ERRORS = (jerr.Error, nerr.Error, OSError, TimeoutError)
+
+
+class JetStream:
+    """JetStream operations on one connection."""
+
+    def __init__(self, conn: Connection, log: Logger) -> None:
+        self._nc = conn.client
+        self._js = self._nc.jetstream()
+        self._jsm = self._nc.jsm()
+        self._log = log
+
+    @property
+    def manager(self) -> Any:
+        """The nats-py JetStream manager (streams and consumers)."""
+        return self._jsm
+
+    @property
+    def log(self) -> Logger:
+        """Where JetStream operations report what they did."""
+        return self._log
+
+    @property
+    def context(self) -> Any:
+        """The nats-py JetStream context (for AckWindow)."""
+        return self._js
+
+    async def ensure_stream(self, spec: StreamSpec) -> None:
+        """Create the stream if missing; bring its limits in line with `spec` if it differs."""
+        try:
+            info = await self._jsm.stream_info(spec.name)
+        except jerr.NotFoundError:
+            await self._create(spec)
+            return
+        except JS_ERRORS as exc:
+            raise map_js_error(exc) from exc
+        cfg = info.config
+        diffs = stream_differences(
+            spec,
+            {
+                "subjects": cfg.subjects,
+                "max_age": cfg.max_age,  # seconds here (nats-py converts from nanoseconds)
+                "max_bytes": cfg.max_bytes,
+                "num_replicas": cfg.num_replicas,
+            },
+        )
+        if not diffs:
+            return
+        try:
+            await self._jsm.update_stream(self._stream_config(spec))
+        except JS_ERRORS as exc:
+            self._log.warning(
+                "Stream differs from configuration and could not be updated",
+                stream=spec.name,
+                differences=diffs,
+                error=str(map_js_error(exc)),
+            )
+            return
+        self._log.info("Stream updated", stream=spec.name, changes=diffs)
+
+    @staticmethod
+    def _stream_config(spec: StreamSpec) -> api.StreamConfig:
+        return api.StreamConfig(
+            name=spec.name,
+            subjects=list(spec.subjects),
+            storage=api.StorageType(spec.storage),
+            max_age=spec.max_age_seconds,
+            max_bytes=spec.max_bytes,
+            discard=api.DiscardPolicy(spec.discard),
+            num_replicas=spec.replicas,
+            duplicate_window=spec.duplicate_window_seconds,
+        )
+
+    async def _create(self, spec: StreamSpec) -> None:
+        try:
+            await self._jsm.add_stream(self._stream_config(spec))
+        except jerr.APIError as exc:
+            if exc.err_code == _OVERLAP_CODE:
+                raise await self._overlap_error(spec) from exc
+            raise map_js_error(exc) from exc
+        except JS_ERRORS as exc:
+            raise map_js_error(exc) from exc
+        self._log.info(
+            "Stream created",
+            stream=spec.name,
+            subjects=list(spec.subjects),
+            max_age_seconds=spec.max_age_seconds,
+            max_bytes=spec.max_bytes,
+            replicas=spec.replicas,
+        )
+
+    async def _overlap_error(self, spec: StreamSpec) -> StreamSubjectsOverlap:
+        owners = []
+        for info in await self.stream_infos():
+            theirs = info["config"].get("subjects") or []
+            if any(subjects_overlap(a, b) for a in spec.subjects for b in theirs):
+                owners.append(f"{info['config']['name']} ({', '.join(theirs)})")
+        return StreamSubjectsOverlap(
+            f"cannot create stream {spec.name} for {', '.join(spec.subjects)}: "
+            f"stream {' and '.join(owners) or '(unknown)'} already owns overlapping subjects; "
+            f"use that stream (--stream / STREAM_NAME) or remove it (nats stream rm NAME)"
+        )
+
+    async def stream_infos(self) -> list[dict[str, Any]]:
+        """Every stream's config and state, as the server reports them."""
+        try:
+            return [info.as_dict() for info in await self._jsm.streams_info()]
+        except JS_ERRORS as exc:
+            raise map_js_error(exc) from exc
+
+    async def publish_copy(self, subject: str, data: bytes, headers: dict[str, str]) -> None:
+        """Publish a copy (dead letters) through JetStream, waiting for the ack."""
+        try:
+            await self._js.publish(subject, data, headers=headers)
+        except JS_ERRORS as exc:
+            raise map_js_error(exc) from exc
+
+    async def stream_state(self, name: str) -> dict[str, int]:
+        """A stream's message count and first/last sequence."""
+        try:
+            info = await self._jsm.stream_info(name)
+        except jerr.NotFoundError:
+            raise JetStreamError(
+                f"stream {name} does not exist (see: nats-pubsub streams)"
+            ) from None
+        except JS_ERRORS as exc:
+            raise map_js_error(exc) from exc
+        state = info.state
+        return {
+            "messages": state.messages,
+            "first_seq": state.first_seq,
+            "last_seq": state.last_seq,
+        }

@@ -1,0 +1,210 @@
+"""Where a consumer's messages come from: core subscriptions, or a durable JetStream consumer.
+
+Either way each message goes to one handler, which returns None when it is done with it or a
+reason when it failed. With JetStream the reason decides the ack: a failure is retried with a
+backoff (`--on-invalid retry`) or copied to `dlq.<stream>` at once (`dead-letter`), and a message
+that is still failing at its last delivery (`--max-deliver`) is dead-lettered too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from nats_pubsub.config.services import ConsumerSettings
+from nats_pubsub.connection import Connection, Delivery
+from nats_pubsub.consumers import JsDelivery, PullConsumer, bind_durable
+from nats_pubsub.errors import NatsError
+from nats_pubsub.jetstream import JetStream
+from nats_pubsub.logs import Logger
+from nats_pubsub.stats import ConsumeStats
+from nats_pubsub.streams import (
+    DEFAULT_STREAMS,
+    DLQ_PREFIX,
+    Outcome,
+    backoff_delay,
+    decide,
+    parse_replay,
+    stream_spec_for,
+)
+from nats_pubsub.timeutil import format_ns
+
+__all__ = ["Handler", "Inbox", "js_record_fields"]
+
+# Returns None when the message is done with, else why it failed.
+Handler = Callable[[Delivery, dict[str, Any] | None], Awaitable[str | None]]
+_FETCH_WAIT = 1.0  # seconds a fetch waits for messages before the loop looks at `stop` again
+
+
+def js_record_fields(delivery: JsDelivery) -> dict[str, Any]:
+    """The js_* fields added to a record about a JetStream delivery."""
+    meta = delivery.meta
+    if meta is None:
+        return {}
+    return {
+        "js_stream": meta.stream,
+        "js_sequence": meta.stream_seq,
+        "js_timestamp": format_ns(meta.timestamp_ns),
+        "js_pending": meta.pending,
+        "js_delivered": meta.delivered,
+    }
+
+
+class Inbox:
+    """A running source of messages feeding one handler; `close()` drains it."""
+
+    def __init__(self, conn: Connection, log: Logger) -> None:
+        self._conn = conn
+        self._log = log
+        self._task: asyncio.Task[None] | None = None
+        self.stats: ConsumeStats | None = None
+
+    async def subscribe(self, subjects: Sequence[str], queue: str | None, handler: Handler) -> None:
+        """Core NATS: subscribe to each subject (optionally in a queue group)."""
+
+        async def on_message(msg: Delivery) -> None:
+            await handler(msg, None)
+
+        for subject in subjects:
+            await self._conn.subscribe(subject, on_message, queue=queue)
+        # Make sure the server has our subscriptions before we say we are ready.
+        await self._conn.flush()
+
+    async def consume(
+        self,
+        settings: ConsumerSettings,
+        subject: str,
+        default_durable: str,
+        handler: Handler,
+        stop: asyncio.Event,
+        limit: int | None,
+    ) -> dict[str, Any]:
+        """JetStream: bind a durable consumer and start the fetch loop; returns what it bound."""
+        js = JetStream(self._conn, self._log)
+        spec = stream_spec_for(
+            subject,
+            settings.stream_name,
+            max_age_seconds=settings.max_age_seconds,
+            max_bytes=settings.stream_max_bytes,
+            replicas=settings.stream_replicas,
+        )
+        await js.ensure_stream(spec)
+        await js.ensure_stream(
+            DEFAULT_STREAMS["DLQ"].with_limits(replicas=settings.stream_replicas)
+        )
+        given = settings.replay_history
+        start = parse_replay(given or "all")
+        name = settings.consumer_name or default_durable
+        consumer = await bind_durable(
+            js,
+            stream=spec.name,
+            name=name,
+            filter_subject=None if subject == ">" else subject,
+            start=start,
+            start_given=given is not None,
+            ack_wait=settings.ack_wait,
+            max_deliver=settings.max_deliver,
+        )
+        self.stats = ConsumeStats()
+        loop = _FetchLoop(js, consumer, settings, handler, self.stats, self._log)
+        self._task = asyncio.create_task(loop.run(stop, limit))
+        return {"stream": spec.name, "durable": name, "start": start.text}
+
+    async def close(self) -> None:
+        """Let the fetch loop finish its batch (every message acked or naked), then drain."""
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._conn.drain()
+
+
+class _FetchLoop:
+    def __init__(
+        self,
+        js: JetStream,
+        consumer: PullConsumer,
+        settings: ConsumerSettings,
+        handler: Handler,
+        stats: ConsumeStats,
+        log: Logger,
+    ) -> None:
+        self._js = js
+        self._consumer = consumer
+        self._settings = settings
+        self._handler = handler
+        self._stats = stats
+        self._log = log
+
+    async def run(self, stop: asyncio.Event, limit: int | None) -> None:
+        batch = self._settings.fetch_batch
+        done = 0
+        while not stop.is_set() and (limit is None or done < limit):
+            want = batch if limit is None else min(batch, limit - done)
+            try:
+                deliveries = await self._consumer.fetch(want, _FETCH_WAIT)
+            except NatsError as exc:
+                self._log.warning("Fetch failed; retrying", error=str(exc))
+                await asyncio.sleep(_FETCH_WAIT)
+                continue
+            for delivery in deliveries:
+                if await self._settle(delivery):
+                    done += 1
+
+    async def _settle(self, delivery: JsDelivery) -> bool:
+        """Process one delivery and ack, nak or dead-letter it; True when it is done with."""
+        meta = delivery.meta
+        delivered = meta.delivered if meta else 1
+        if delivered > 1:
+            self._stats.redelivered += 1
+        try:
+            reason = await self._handler(delivery, js_record_fields(delivery))
+        except Exception as exc:  # any processing failure is retried, never fatal
+            reason = f"processing failed: {type(exc).__name__}: {exc}"
+            outcome = Outcome.RETRY
+        else:
+            retry = self._settings.on_invalid == "retry"
+            outcome = (
+                Outcome.ACK if reason is None else Outcome.RETRY if retry else Outcome.DEAD_LETTER
+            )
+        action = decide(outcome, delivered, self._settings.max_deliver)
+        try:
+            if action == Outcome.ACK:
+                await delivery.ack()
+                self._stats.acked += 1
+                return True
+            if action == Outcome.RETRY:
+                await delivery.nak(backoff_delay(delivered))
+                self._stats.naked += 1
+                return False
+            await self._dead_letter(delivery, reason or "unknown", delivered)
+            await delivery.term()
+            return True
+        except NatsError as exc:
+            self._log.warning(
+                "Could not settle message", error=str(exc), **js_record_fields(delivery)
+            )
+            return False
+
+    async def _dead_letter(self, delivery: JsDelivery, reason: str, delivered: int) -> None:
+        meta = delivery.meta
+        stream = meta.stream if meta else self._consumer.stream
+        seq = meta.stream_seq if meta else 0
+        subject = f"{DLQ_PREFIX}.{stream}"
+        headers = {
+            "Nats-Msg-Id": f"dlq-{stream}-{seq}",
+            "Nats-Pubsub-Reason": reason[:500],
+            "Nats-Pubsub-Subject": delivery.subject,
+            "Nats-Pubsub-Stream-Seq": str(seq),
+            "Nats-Pubsub-Delivered": str(delivered),
+        }
+        await self._js.publish_copy(subject, delivery.data, headers)
+        self._stats.dead_lettered += 1
+        self._log.warning(
+            "Message dead-lettered",
+            dlq_subject=subject,
+            reason=reason,
+            subject=delivery.subject,
+            **js_record_fields(delivery),
+        )
