@@ -185,3 +185,25 @@ def test_parse_ack_reply_v1_and_v2() -> None:
 def test_parse_ack_reply_rejects_other_subjects(reply: str) -> None:
     """A reply that is not a JetStream ack subject has no metadata."""
     assert parse_ack_reply(reply) is None
+
+
+def test_only_configured_limits_are_compared() -> None:
+    """Limits nobody configured are left as the stream has them; subjects are always checked."""
+    spec = DEFAULT_STREAMS["PAYMENTS"]
+    r3 = {"subjects": ["payments.>"], "max_age": 60.0, "max_bytes": 5, "num_replicas": 3}
+    assert stream_differences(spec, r3, frozenset()) == []
+    assert stream_differences(spec, r3, frozenset({"replicas"})) == ["replicas 3 != 1"]
+    other = {**r3, "subjects": ["payments.x"]}
+    assert stream_differences(spec, other, frozenset())[0].startswith("subjects")
+
+
+def test_configured_limits_come_from_flags_and_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only limits given by a flag or the environment count as configured."""
+    from nats_pubsub.config import MonitorSettings
+
+    for name in ("STREAM_REPLICAS", "STREAM_MAX_AGE", "STREAM_MAX_BYTES"):
+        monkeypatch.delenv(name, raising=False)
+    assert MonitorSettings().configured_limits == frozenset()
+    monkeypatch.setenv("STREAM_REPLICAS", "3")
+    settings = MonitorSettings(stream_max_age="1h")
+    assert settings.configured_limits == frozenset({"replicas", "max_age"})

@@ -1,14 +1,12 @@
 """The one module that talks to nats-py: connect with retries, events as logs, errors mapped.
 
 Every nats-py exception that can leave this module is translated into our tree in `errors.py`
-(see `_map_error`), so services never import `nats` and never see its exception types.
+(see `client_errors.map_error`), so services never import `nats` and never see its exception types.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
-import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -16,31 +14,30 @@ import nats
 import nats.errors as nerr
 from nats.aio.client import Client
 
+from nats_pubsub.client_errors import (
+    CLIENT_ERRORS,
+    REFUSALS_BEFORE_GIVING_UP,
+    map_error,
+    server_dropped_us,
+)
 from nats_pubsub.config import CommonSettings, mask_url
 from nats_pubsub.config.security import DEFAULT_PENDING_BYTES_LIMIT, DEFAULT_PENDING_MSGS_LIMIT
 from nats_pubsub.connection_events import ConnectionEvents
 from nats_pubsub.errors import (
     NatsAuthError,
-    NatsBufferFullError,
     NatsClosedError,
     NatsConnectError,
-    NatsError,
-    NatsPayloadTooLarge,
-    NatsPermissionError,
-    NatsSlowConsumerError,
-    NatsSubjectError,
-    NatsTimeoutError,
 )
 from nats_pubsub.logs import Logger
 from nats_pubsub.security import auth_method, client_security_options
+from nats_pubsub.wire import hpub_frame
 
 __all__ = ["Connection", "Delivery", "MessageHandler", "connect"]
 
 _MAX_CONNECT_BACKOFF = 10.0
-_PERMISSION_TEXT = "permissions violation"
-# nats-py raises RuntimeError when it writes to a transport that closed under it.
-_CLIENT_ERRORS = (TimeoutError, nerr.Error, OSError, RuntimeError)
-_AUTH_TEXT = re.compile(r"authorization violation|authentication", re.IGNORECASE)
+# The publish fast path queues frames the way nats-py does internally; used only when this
+# nats-py has those internals (checked per client), else the public publish() is used.
+_FAST_PATH_ATTRS = ("_send_command", "_flush_pending", "_flush_queue", "_max_payload", "stats")
 
 
 class Delivery(Protocol):
@@ -53,45 +50,6 @@ class Delivery(Protocol):
 
 
 MessageHandler = Callable[[Delivery], Awaitable[None]]
-
-
-def _map_error(exc: BaseException) -> NatsError:
-    """Translate a nats-py (or socket) failure into our exception tree."""
-    text = str(exc) or type(exc).__name__
-    if isinstance(exc, nerr.SlowConsumerError):
-        return NatsSlowConsumerError(
-            f"slow consumer: messages on {exc.subject} dropped, the pending limit was reached "
-            "(raise PENDING_MSGS_LIMIT / PENDING_BYTES_LIMIT, or handle messages faster)"
-        )
-    if _PERMISSION_TEXT in text.lower():
-        return NatsPermissionError(text.removeprefix("nats: "))
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return NatsAuthError(
-            f"TLS failed: the server certificate is not trusted ({exc.verify_message}); "
-            "set NATS_CA / --tlsca to the CA that signed it"
-        )
-    if isinstance(exc, nerr.OutboundBufferLimitError):
-        return NatsBufferFullError(
-            "the outbound buffer is full while NATS is unreachable; publishes are being dropped"
-        )
-    if isinstance(exc, nerr.MaxPayloadError):
-        return NatsPayloadTooLarge(text)
-    if isinstance(exc, nerr.BadSubjectError):
-        return NatsSubjectError(text)
-    if isinstance(exc, nerr.ConnectionClosedError | nerr.ConnectionDrainingError):
-        return NatsClosedError("the connection is closed or draining")
-    if isinstance(exc, nerr.TimeoutError | asyncio.TimeoutError):
-        return NatsTimeoutError(text)
-    if isinstance(exc, nerr.AuthorizationError) or _AUTH_TEXT.search(text):
-        # On a first connect nats-py raises the server's -ERR as a plain Error: match its text.
-        return NatsAuthError(f"authorization failed: {text}")
-    if isinstance(exc, ssl.SSLError | nerr.SecureConnFailedError):
-        return NatsAuthError(f"TLS failed: {text}")
-    if isinstance(exc, nerr.NoServersError | OSError):
-        return NatsConnectError(text)
-    if isinstance(exc, RuntimeError):
-        return NatsClosedError(f"the connection was lost while writing: {text}")
-    return NatsError(text)
 
 
 class Connection:
@@ -107,6 +65,7 @@ class Connection:
     ) -> None:
         self._nc = client
         self._log = log
+        self.fast_publish = all(hasattr(client, name) for name in _FAST_PATH_ATTRS)
         self.events = events or ConnectionEvents(log)
         # Per subscription: messages and bytes held before nats-py drops (slow consumer).
         self.pending_msgs_limit, self.pending_bytes_limit = pending_limits
@@ -151,8 +110,29 @@ class Connection:
         """Queue one message for sending (buffered while reconnecting)."""
         try:
             await self._nc.publish(subject, payload, headers=headers)
-        except _CLIENT_ERRORS as exc:
-            raise _map_error(exc) from exc
+        except CLIENT_ERRORS as exc:
+            raise map_error(exc) from exc
+
+    async def publish_with_id(self, subject: str, payload: bytes, msg_id: str) -> None:
+        """Publish with a `Nats-Msg-Id` header: the hot path, one prebuilt frame per message.
+
+        nats-py's `publish(headers=...)` re-validates and re-encodes the header dict on every
+        call; here the frame is built in one go (wire.py) and queued as nats-py itself would.
+        """
+        nc = self._nc
+        if not self.fast_publish or not nc.is_connected or len(payload) > nc._max_payload:
+            await self.publish(subject, payload, {"Nats-Msg-Id": msg_id})
+            return
+        if nc.is_draining_pubs:
+            raise NatsClosedError("the connection is draining")
+        nc.stats["out_msgs"] += 1
+        nc.stats["out_bytes"] += len(payload)
+        try:
+            await nc._send_command(hpub_frame(subject, msg_id, payload))
+            if nc._flush_queue is not None and nc._flush_queue.empty():
+                await nc._flush_pending()
+        except CLIENT_ERRORS as exc:
+            raise map_error(exc) from exc
 
     async def subscribe(
         self, subject: str, handler: MessageHandler, queue: str | None = None
@@ -166,8 +146,8 @@ class Connection:
                 pending_msgs_limit=self.pending_msgs_limit,
                 pending_bytes_limit=self.pending_bytes_limit,
             )
-        except _CLIENT_ERRORS as exc:
-            raise _map_error(exc) from exc
+        except CLIENT_ERRORS as exc:
+            raise map_error(exc) from exc
 
     async def flush(self, timeout: float = 10.0) -> None:
         """Wait until everything published so far has reached the server."""
@@ -176,8 +156,8 @@ class Connection:
         try:
             await self._nc.flush(timeout=max(1, round(timeout)))
             await self._nc.flush(timeout=max(1, round(timeout)))
-        except _CLIENT_ERRORS as exc:
-            raise _map_error(exc) from exc
+        except CLIENT_ERRORS as exc:
+            raise map_error(exc) from exc
 
     async def drain(self) -> None:
         """Stop subscriptions after their pending messages, flush publishes, and close."""
@@ -187,8 +167,8 @@ class Connection:
             return
         try:
             await self._nc.drain()
-        except _CLIENT_ERRORS as exc:
-            self._log.warning("Drain did not complete", error=str(_map_error(exc)))
+        except CLIENT_ERRORS as exc:
+            self._log.warning("Drain did not complete", error=str(map_error(exc)))
             await self.close()
 
     async def close(self) -> None:
@@ -197,8 +177,8 @@ class Connection:
         if not self._nc.is_closed:
             try:
                 await self._nc.close()
-            except _CLIENT_ERRORS as exc:  # closing after a lost connection: nothing to save
-                self._log.warning("Close did not complete cleanly", error=str(_map_error(exc)))
+            except CLIENT_ERRORS as exc:  # closing after a lost connection: nothing to save
+                self._log.warning("Close did not complete cleanly", error=str(map_error(exc)))
 
 
 async def connect(
@@ -226,7 +206,7 @@ async def connect(
         transport = isinstance(exc, OSError | asyncio.TimeoutError) and not isinstance(
             exc, nerr.FlushTimeoutError
         )
-        events.error(_map_error(exc), reconnecting=transport and not holder[0].is_connected)
+        events.error(map_error(exc), reconnecting=transport and not holder[0].is_connected)
 
     async def on_reconnected() -> None:
         events.reconnected(holder[0].connected_url if holder else None)
@@ -253,7 +233,7 @@ async def connect(
         "reconnected_cb": on_reconnected,
         "closed_cb": events.on_closed,
     }
-    attempt = 0
+    attempt = dropped = 0
     while True:
         attempt += 1
         try:
@@ -263,9 +243,17 @@ async def connect(
             # "no servers available" hides the cause; the last error seen says what it was.
             cause = first_errors[-1] if first_errors else exc
             first_errors.clear()
-            mapped = _map_error(cause)
+            mapped = map_error(cause)
             if isinstance(mapped, NatsAuthError):
                 raise mapped from exc
+            dropped = dropped + 1 if server_dropped_us(cause) else 0
+            if dropped >= REFUSALS_BEFORE_GIVING_UP:
+                raise NatsAuthError(
+                    f"the server at {shown} accepted the connection and closed it during the "
+                    f"handshake {dropped} times in a row ({mapped}): it refuses this client; "
+                    "check the TLS client certificate (NATS_CERT / NATS_KEY), the credentials, "
+                    "and that the URL points at a NATS client port"
+                ) from exc
             delay = min(settings.reconnect_wait * attempt, _MAX_CONNECT_BACKOFF)
             log.warning(
                 "NATS not reachable, retrying",

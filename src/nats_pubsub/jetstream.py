@@ -16,6 +16,7 @@ from nats_pubsub.connection import Connection
 from nats_pubsub.errors import JetStreamError, JetStreamUnavailable, StreamSubjectsOverlap
 from nats_pubsub.logs import Logger
 from nats_pubsub.streams import (
+    LIMITS,
     StreamSpec,
     stream_differences,
     subjects_overlap,
@@ -65,8 +66,11 @@ class JetStream:
         """The nats-py JetStream context (for AckWindow)."""
         return self._js
 
-    async def ensure_stream(self, spec: StreamSpec) -> None:
-        """Create the stream if missing; bring its limits in line with `spec` if it differs."""
+    async def ensure_stream(self, spec: StreamSpec, configured: frozenset[str] = LIMITS) -> None:
+        """Create the stream if missing; else bring the `configured` limits in line with `spec`.
+
+        Subjects are never changed on an existing stream: a difference is a WARNING.
+        """
         try:
             info = await self._jsm.stream_info(spec.name)
         except jerr.NotFoundError:
@@ -83,11 +87,24 @@ class JetStream:
                 "max_bytes": cfg.max_bytes,
                 "num_replicas": cfg.num_replicas,
             },
+            configured,
         )
+        if diffs and diffs[0].startswith("subjects"):
+            self._log.warning(
+                "Stream subjects differ from configuration; left as they are",
+                stream=spec.name,
+                difference=diffs.pop(0),
+            )
         if not diffs:
             return
+        if "max_age" in configured:
+            cfg.max_age = spec.max_age_seconds
+        if "max_bytes" in configured:
+            cfg.max_bytes = spec.max_bytes
+        if "replicas" in configured:
+            cfg.num_replicas = spec.replicas
         try:
-            await self._jsm.update_stream(self._stream_config(spec))
+            await self._jsm.update_stream(cfg)
         except JS_ERRORS as exc:
             self._log.warning(
                 "Stream differs from configuration and could not be updated",

@@ -37,6 +37,8 @@ class LossWatch:
         if not isinstance(source, str) or not isinstance(sequence, int):
             return
         verdict, missing = self.tracker.observe(source, sequence)
+        if verdict is Verdict.NEXT and not self._bursts.holding:
+            return  # the common case: nothing to report, nothing held back
         now = time.monotonic()
         if verdict in _RECORDS:
             count = self._bursts.add(f"{verdict}|{source}", missing or 1, now)

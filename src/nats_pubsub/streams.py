@@ -13,6 +13,7 @@ from nats_pubsub.timeutil import parse_timestamp_ns
 __all__ = [
     "DEFAULT_STREAMS",
     "DLQ_PREFIX",
+    "LIMITS",
     "JsMeta",
     "Outcome",
     "ReplayStart",
@@ -97,17 +98,26 @@ def subjects_overlap(a: str, b: str) -> bool:
     return len(ta) == len(tb)
 
 
-def stream_differences(spec: StreamSpec, existing: dict[str, Any]) -> list[str]:
-    """How an existing stream's config (server field names) differs from `spec`, readably."""
+LIMITS: Final = frozenset({"max_age", "max_bytes", "replicas"})
+
+
+def stream_differences(
+    spec: StreamSpec, existing: dict[str, Any], limits: frozenset[str] = LIMITS
+) -> list[str]:
+    """How an existing stream (server field names) differs from `spec` in subjects and `limits`.
+
+    Only limits someone configured are compared: a service started with defaults must not
+    shrink or re-replicate a stream that an operator provisioned differently.
+    """
     diffs = []
     if sorted(existing.get("subjects") or []) != sorted(spec.subjects):
         diffs.append(f"subjects {existing.get('subjects')} != {list(spec.subjects)}")
     age = float(existing.get("max_age") or 0)
-    if abs(age - spec.max_age_seconds) > 0.5:
+    if "max_age" in limits and abs(age - spec.max_age_seconds) > 0.5:
         diffs.append(f"max_age {age:g}s != {spec.max_age_seconds:g}s")
-    if int(existing.get("max_bytes") or -1) != spec.max_bytes:
+    if "max_bytes" in limits and int(existing.get("max_bytes") or -1) != spec.max_bytes:
         diffs.append(f"max_bytes {existing.get('max_bytes')} != {spec.max_bytes}")
-    if int(existing.get("num_replicas") or 1) != spec.replicas:
+    if "replicas" in limits and int(existing.get("num_replicas") or 1) != spec.replicas:
         diffs.append(f"replicas {existing.get('num_replicas')} != {spec.replicas}")
     return diffs
 

@@ -50,6 +50,14 @@ class JsStreamSettings(BaseModel):
         return value
 
     @property
+    def configured_limits(self) -> frozenset[str]:
+        """The stream limits given by a flag or the environment (the only ones to enforce)."""
+        given = self.model_fields_set
+        names = {"stream_max_age": "max_age", "stream_max_bytes": "max_bytes"}
+        names["stream_replicas"] = "replicas"
+        return frozenset(limit for field, limit in names.items() if field in given)
+
+    @property
     def max_age_seconds(self) -> float | None:
         """The configured max age in seconds, if any."""
         return parse_duration(self.stream_max_age) if self.stream_max_age else None

@@ -90,10 +90,10 @@ class Inbox:
             max_bytes=settings.stream_max_bytes,
             replicas=settings.stream_replicas,
         )
-        await js.ensure_stream(spec)
-        await js.ensure_stream(
-            DEFAULT_STREAMS["DLQ"].with_limits(replicas=settings.stream_replicas)
-        )
+        limits = settings.configured_limits
+        await js.ensure_stream(spec, limits)
+        dlq = DEFAULT_STREAMS["DLQ"].with_limits(replicas=settings.stream_replicas)
+        await js.ensure_stream(dlq, limits & {"replicas"})
         given = settings.replay_history
         start = parse_replay(given or "all")
         name = settings.consumer_name or default_durable

@@ -58,7 +58,7 @@ class Outbox(Generic[C]):
             max_bytes=settings.stream_max_bytes,
             replicas=settings.stream_replicas,
         )
-        await js.ensure_stream(spec)
+        await js.ensure_stream(spec, settings.configured_limits)
         window = AckWindow(
             conn,
             window=settings.js_window,
@@ -90,7 +90,7 @@ class Outbox(Generic[C]):
         window = self._window
         if window is None:
             try:
-                await self._conn.publish(subject, payload, {"Nats-Msg-Id": msg_id})
+                await self._conn.publish_with_id(subject, payload, msg_id)
             except NatsError as exc:
                 self._on_failed(context, str(exc))
             else:

@@ -33,21 +33,23 @@ async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.
     stats = PublishStats(jetstream=settings.jetstream)
     conn.events.on_permission_error = stats.count_permission_error
 
+    published = log.emitter("INFO", "Message published", "on_sent")
+
     def on_sent(sent: _Sent, ack: PubAckInfo | None) -> None:
         msg, subject, size = sent
         stats.published += 1
         stats.published_bytes += size
-        if ack is not None and ack.duplicate:
-            stats.duplicates += 1
-        log.info(
-            "Message published",
-            message_id=msg.message_id,
-            subject=subject,
-            sequence=msg.sequence,
-            size_bytes=size,
-            event_type=msg.data.event_type,
-            **js_fields(ack),
-        )
+        fields = {
+            "message_id": msg.message_id,
+            "subject": subject,
+            "sequence": msg.sequence,
+            "size_bytes": size,
+            "event_type": msg.data.event_type,
+        }
+        if ack is not None:
+            fields.update(js_fields(ack))
+            stats.duplicates += ack.duplicate
+        published(fields)
         if stats.published % METRICS_EVERY == 0:
             log.info("Publisher metrics", **stats.snapshot(outbox.retries))
 

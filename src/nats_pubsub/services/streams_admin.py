@@ -66,7 +66,9 @@ async def run_streams(
     try:
         if ensure:
             for spec in DEFAULT_STREAMS.values():
-                await js.ensure_stream(spec.with_limits(replicas=settings.stream_replicas))
+                given = "stream_replicas" in settings.model_fields_set
+                limits = frozenset({"replicas"}) if given else frozenset()
+                await js.ensure_stream(spec.with_limits(replicas=settings.stream_replicas), limits)
         rows = stream_rows(await js.stream_infos())
     except NatsError as exc:
         log.error("Streams request failed", error=str(exc))

@@ -31,6 +31,9 @@ def make_handler(
     every = settings.metrics_every
     warned_fields: set[str] = set()
     loss = LossWatch(log, stats.sequences)
+    received = log.emitter("INFO", "Message received", "on_message")
+    observe_latency = stats.latency.add
+    observe_histogram = stats.histogram.observe
 
     async def on_message(msg: Delivery, extra: dict[str, Any] | None = None) -> str | None:
         data = msg.data
@@ -47,12 +50,13 @@ def make_handler(
             failure = f"invalid message: {exc.reason}: {exc.detail}"
         else:
             stats.valid += 1
-            stats.latency.add(accepted.latency_ms)
-            stats.histogram.observe(accepted.latency_ms)
+            latency = accepted.latency_ms
+            observe_latency(latency)
+            observe_histogram(latency)
             fields = accepted.fields
             if extra:
                 fields.update(extra)
-            log.info("Message received", **fields)
+            received(fields)
             loss.observe(fields)
             for name in accepted.unknown_fields:
                 if name not in warned_fields:

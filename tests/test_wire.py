@@ -1,0 +1,38 @@
+"""The prebuilt HPUB frame says what nats-py's own publish(headers=...) would send."""
+
+from __future__ import annotations
+
+import pytest
+from nats.protocol import command
+
+from nats_pubsub.wire import hpub_frame, msg_id_header
+
+
+def test_frame_matches_the_clients_encoding() -> None:
+    """Same header block and sizes as nats-py's hpub command (which adds an empty reply)."""
+    header = msg_id_header("pub-42")
+    theirs = command.hpub_cmd("events.test", "", bytearray(header), b'{"a":1}')
+    ours = hpub_frame("events.test", "pub-42", b'{"a":1}')
+    assert ours == theirs.replace(b"HPUB events.test  ", b"HPUB events.test ", 1)
+
+
+def test_header_block_layout() -> None:
+    """The header block is the NATS/1.0 line, the id line and a blank line."""
+    assert msg_id_header("x@run") == b"NATS/1.0\r\nNats-Msg-Id: x@run\r\n\r\n"
+
+
+def test_sizes_count_header_and_payload() -> None:
+    """HPUB carries the header size and the total size, in bytes (UTF-8 ids included)."""
+    frame = hpub_frame("s", "ü-1", b"12345")
+    head, _, rest = frame.partition(b"\r\n")
+    _, _, header_size, total_size = head.split(b" ")
+    assert int(header_size) == len(msg_id_header("ü-1"))
+    assert int(total_size) == int(header_size) + 5
+    assert rest.endswith(b"12345\r\n")
+
+
+@pytest.mark.parametrize("bad", ["a\r\nb", "a\nb"])
+def test_line_breaks_in_ids_are_refused(bad: str) -> None:
+    """An id with a line break would corrupt the protocol stream, so it is refused."""
+    with pytest.raises(ValueError, match="line break"):
+        msg_id_header(bad)
