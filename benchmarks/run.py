@@ -1,123 +1,185 @@
-"""`make bench`: our services' hot paths vs bare nats-py, side by side on one server, as ratios.
+"""`make bench`: the issue-7 targets measured side by side on one embedded server, as ratios.
 
-Each measurement runs in a fresh process; modes alternate and repeat, and the median is kept,
-so both sides see the same machine load. Prints a Markdown table for docs/performance.md.
+Every measurement runs through `nats-pubsub bench`'s own code (`nats_pubsub.bench.run_bench`) in
+fresh worker processes; modes alternate within each round and the median of the rounds is kept,
+so both sides of a ratio see the same machine load. Prints a Markdown table for
+docs/performance.md. `--quick` is a smoke run with small loads and one round.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
+import os
+import platform
 import statistics
-import subprocess
 import sys
 import tempfile
-import uuid
+import time
+from collections.abc import Callable
 from pathlib import Path
 
-import nats
-
+from nats_pubsub.bench.memory import idle_rss_kib
+from nats_pubsub.bench.report import Summary
+from nats_pubsub.bench.runner import BenchRequest, run_bench
 from nats_pubsub.embedded import EmbeddedServer
 
-HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE))
-from workers import prebuilt_payload  # noqa: E402 - benchmarks/ is not a package
+Samples = dict[str, list[float]]
 
 
-def _worker(mode: str, url: str, subject: str, n: int) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, str(HERE / "workers.py"), mode, url, subject, str(n)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+def _parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small loads, one round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--msgs", type=int, default=100_000, help="core pub/sub messages per run")
+    parser.add_argument("--js-msgs", type=int, default=50_000, help="windowed JetStream publish")
+    parser.add_argument("--js-sync-msgs", type=int, default=5_000, help="one ack at a time")
+    parser.add_argument("--replay-msgs", type=int, default=100_000)
+    parser.add_argument("--latency-msgs", type=int, default=10_000, help="at 1,000 msg/s")
+    args = parser.parse_args()
+    if args.quick:
+        args.rounds, args.msgs, args.js_msgs, args.js_sync_msgs = 1, 5_000, 2_000, 500
+        args.replay_msgs, args.latency_msgs = 5_000, 1_000
+    return args
 
 
-async def _flood(url: str, subject: str, n: int) -> None:
-    payload = prebuilt_payload()
-    nc = await nats.connect(url)
-    for _ in range(n):
-        await nc.publish(subject, payload)
-    await nc.flush()
-    await nc.flush()
-    await nc.close()
+def _runs(args: argparse.Namespace, url: str) -> dict[str, Callable[[], Summary]]:
+    def bench(command: str, msgs: int, **more: object) -> Callable[[], Summary]:
+        request = BenchRequest(command=command, url=url, msgs=msgs, progress=False, **more)  # type: ignore[arg-type]
+        return lambda: run_bench(request)
+
+    return {
+        "sub-bare": bench("sub", args.msgs, mode="bare"),
+        "sub-ours": bench("sub", args.msgs, mode="ours"),
+        "sub-classic": bench("sub", args.msgs, mode="classic"),
+        "monitor-ours": bench("sub", args.msgs, mode="ours", service="monitor"),
+        "pub-bare": bench("pub", args.msgs, mode="bare"),
+        "pub-ours": bench("pub", args.msgs, mode="ours"),
+        "pub-classic": bench("pub", args.msgs, mode="classic"),
+        "js-sync": bench("js-pub", args.js_sync_msgs, mode="bare"),
+        "js-window": bench("js-pub", args.js_msgs, mode="ours"),
+        "replay-ours": bench("js-replay", args.replay_msgs, mode="ours"),
+        "replay-bare": bench("js-replay", args.replay_msgs, mode="bare"),
+        "latency-ours": bench("latency", args.latency_msgs, mode="ours", rate=1000.0),
+        "latency-classic": bench("latency", args.latency_msgs, mode="classic", rate=1000.0),
+    }
 
 
-def measure_sub(mode: str, url: str, n: int) -> float:
-    """Receive rate of a subscriber worker while this process publishes `n` messages flat out."""
-    subject = f"bench.{uuid.uuid4().hex[:8]}"
-    proc = _worker(mode, url, subject, n)
-    assert proc.stdout is not None
-    if proc.stdout.readline().strip() != "ready":
-        raise RuntimeError(f"{mode} worker did not start")
-    asyncio.run(_flood(url, subject, n))
-    result = json.loads(proc.stdout.readline())
-    proc.wait(60)
-    return float(result["rate"])
+def _measure(args: argparse.Namespace, url: str) -> Samples:
+    rates: Samples = {}
+    runs = _runs(args, url)
+    for round_no in range(1, args.rounds + 1):
+        for key, run in runs.items():
+            summary = run()
+            if summary.received < summary.sent:
+                print(f"  note: {key} received {summary.received} of {summary.sent}")
+            rates.setdefault(key, []).append(summary.rate)
+            if summary.latency_ms is not None and key.startswith("latency"):
+                rates.setdefault(f"{key}-p99", []).append(summary.latency_ms.p99)
+            print(f"  round {round_no}: {key:<16} {summary.rate:>12,.0f} msg/s", file=sys.stderr)
+        rss = idle_rss_kib(url, 0.5 if args.quick else 2.0) / 1024
+        rates.setdefault("rss-mib", []).append(rss)
+        print(f"  round {round_no}: idle RSS {rss:.1f} MiB", file=sys.stderr)
+    return rates
 
 
-def measure_pub(mode: str, url: str, n: int, subject: str | None = None) -> float:
-    """Rate reported by a worker that runs on its own (publishers, replay)."""
-    proc = _worker(mode, url, subject or f"bench.{uuid.uuid4().hex[:8]}", n)
-    out, _ = proc.communicate(timeout=300)
-    return float(json.loads(out.strip().splitlines()[-1])["rate"])
+def _table(med: dict[str, float]) -> list[str]:
+    def ratio(ours: str, base: str) -> float:
+        return med[ours] / med[base]
+
+    def n(key: str) -> str:
+        return f"{med[key]:,.0f}"
+
+    def row(what: str, ours: str, base: str, classic: str, result: str, target: str, ok: bool):
+        met = "yes" if ok else "no"
+        return f"| {what} | {ours} | {base} | {classic} | {result} | {target} | {met} |"
+
+    sub, pub = ratio("sub-ours", "sub-bare"), ratio("pub-ours", "pub-bare")
+    mon = ratio("monitor-ours", "sub-bare")
+    js = ratio("js-window", "js-sync")
+    lines = [
+        "| what | ours | bare nats-py | classic | result | target | met |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | :---: |",
+        row(
+            "subscriber, full processing (msg/s)",
+            n("sub-ours"),
+            n("sub-bare"),
+            f"{n('sub-classic')} ({ratio('sub-classic', 'sub-bare'):.2f})",
+            f"{sub:.2f}",
+            ">= 0.6",
+            sub >= 0.6,
+        ),
+        row(
+            "publisher, full processing (msg/s)",
+            n("pub-ours"),
+            n("pub-bare"),
+            f"{n('pub-classic')} ({ratio('pub-classic', 'pub-bare'):.2f})",
+            f"{pub:.2f}",
+            ">= 0.5",
+            pub >= 0.5,
+        ),
+        row(
+            "monitor, every payload logged (msg/s)",
+            n("monitor-ours"),
+            n("sub-bare"),
+            "-",
+            f"{mon:.2f}",
+            ">= 0.5",
+            mon >= 0.5,
+        ),
+        row(
+            "JetStream publish: ack window vs one ack at a time (msg/s)",
+            n("js-window"),
+            n("js-sync"),
+            "-",
+            f"{js:.1f}x",
+            ">= 15x",
+            js >= 15,
+        ),
+        row(
+            "JetStream replay of the stream (msg/s)",
+            n("replay-ours"),
+            n("replay-bare"),
+            "-",
+            n("replay-ours"),
+            ">= 50,000",
+            med["replay-ours"] >= 50_000,
+        ),
+        row(
+            "end-to-end p99 at 1,000 msg/s (ms)",
+            f"{med['latency-ours-p99']:.2f}",
+            "-",
+            f"{med['latency-classic-p99']:.2f}",
+            f"{med['latency-ours-p99']:.2f} ms",
+            "<= 1 ms",
+            med["latency-ours-p99"] <= 1.0,
+        ),
+        row(
+            "idle connected subscriber, resident memory (MiB)",
+            f"{med['rss-mib']:.1f}",
+            "-",
+            "-",
+            f"{med['rss-mib']:.1f} MiB",
+            "<= 35 MB",
+            med["rss-mib"] * 1.048576 <= 35,
+        ),
+    ]
+    return lines
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--msgs", type=int, default=100_000)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--js-msgs", type=int, default=5_000, help="for one-ack-at-a-time")
-    parser.add_argument("--replay-msgs", type=int, default=100_000)
-    args = parser.parse_args()
-    rates: dict[str, list[float]] = {}
+    args = _parse()
+    started = time.monotonic()
     with tempfile.TemporaryDirectory() as store, EmbeddedServer(store_dir=Path(store)) as server:
-        for _ in range(args.rounds):
-            for mode in ("sub-bare", "sub-full"):
-                rates.setdefault(mode, []).append(measure_sub(mode, server.url, args.msgs))
-            for mode in ("pub-bare", "pub-full"):
-                rates.setdefault(mode, []).append(measure_pub(mode, server.url, args.msgs))
-        for _ in range(args.rounds):
-            for mode in ("js-pub-window", "js-pub-sync"):  # the windowed run creates EVENTS
-                n = args.js_msgs if mode == "js-pub-sync" else args.js_msgs * 10
-                rates.setdefault(mode, []).append(
-                    measure_pub(mode, server.url, n, subject=f"events.bench.{uuid.uuid4().hex[:6]}")
-                )
-    with tempfile.TemporaryDirectory() as store, EmbeddedServer(store_dir=Path(store)) as server:
-        # A fresh server whose EVENTS stream holds exactly the replayed messages.
-        measure_pub("js-pub-window", server.url, args.replay_msgs, subject="events.replay")
-        for _ in range(args.rounds):
-            rates.setdefault("js-replay", []).append(
-                measure_pub("js-replay", server.url, args.replay_msgs, subject="-")
-            )
-    med = {mode: statistics.median(values) for mode, values in rates.items()}
-    rows = [
-        ("subscriber: full processing vs bare nats-py (count only)", "sub-full", "sub-bare", 0.5),
-        (
-            "publisher: full processing vs bare nats-py (prebuilt payload)",
-            "pub-full",
-            "pub-bare",
-            0.5,
-        ),
-    ]
-    print(f"\n{args.msgs} messages per run, median of {args.rounds} rounds, same server\n")
-    print("| what | ours (msg/s) | bare nats-py (msg/s) | ratio | aim |")
-    print("| --- | ---: | ---: | ---: | ---: |")
-    rows.append(
-        (
-            "JetStream publish: window of 256 vs one awaited ack at a time",
-            "js-pub-window",
-            "js-pub-sync",
-            15,
-        )
-    )
-    for label, ours, bare, aim in rows:
-        ratio = med[ours] / med[bare]
-        print(f"| {label} | {med[ours]:,.0f} | {med[bare]:,.0f} | {ratio:.2f} | >= {aim} |")
+        samples = _measure(args, server.url)
+    med = {key: statistics.median(values) for key, values in samples.items()}
     print(
-        f"\nJetStream replay of a {args.replay_msgs:,}-message stream: "
-        f"{med['js-replay']:,.0f} msg/s (aim >= 50,000)"
+        f"\n{time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}; median of {args.rounds} round(s); "
+        f"core runs {args.msgs:,} messages, JetStream {args.js_msgs:,} windowed / "
+        f"{args.js_sync_msgs:,} one-at-a-time, replay {args.replay_msgs:,}, latency "
+        f"{args.latency_msgs:,} at 1,000 msg/s; {time.monotonic() - started:.0f} s\n"
     )
+    print("\n".join(_table(med)))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from nats_pubsub.bench import bench
 from nats_pubsub.cli_options import jetstream_consume_options, jetstream_publish_options
 from nats_pubsub.cli_security import security_options
 from nats_pubsub.config import (
@@ -375,6 +376,9 @@ def streams(as_json: bool, ensure: bool, **options: Any) -> None:
         lambda stop: run_streams(settings, log, stop, as_json=as_json, ensure=ensure), log
     )
     sys.exit(code)
+
+
+cli.add_command(bench)
 
 
 def main() -> None:

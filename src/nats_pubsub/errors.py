@@ -17,6 +17,7 @@ NatsPubsubError
     ├── NatsSlowConsumerError   messages were dropped because we could not keep up
     └── JetStreamError          a JetStream API call failed (mapped in jetstream.py)
         ├── JetStreamUnavailable        the server has no JetStream (start it with -js)
+        ├── JetStreamBusy               no answer in time or 503: a leader election, retried
         └── StreamSubjectsOverlap       another stream already owns the subjects
 """
 
@@ -26,6 +27,7 @@ __all__ = [
     "ConfigError",
     "EmbeddedServerError",
     "InvalidMessageError",
+    "JetStreamBusy",
     "JetStreamError",
     "JetStreamUnavailable",
     "NatsAuthError",
@@ -119,3 +121,7 @@ class JetStreamUnavailable(JetStreamError):
 
 class StreamSubjectsOverlap(JetStreamError):
     """A stream could not be created because another stream owns overlapping subjects."""
+
+
+class JetStreamBusy(JetStreamError):
+    """JetStream did not answer in time or said it is temporarily unavailable (worth a retry)."""

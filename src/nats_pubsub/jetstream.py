@@ -6,14 +6,21 @@ our tree (`JetStreamError` and below). Publishing lives in acks.py, consuming in
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import nats.errors as nerr
 import nats.js.errors as jerr
 from nats.js import api
 
 from nats_pubsub.connection import Connection
-from nats_pubsub.errors import JetStreamError, JetStreamUnavailable, StreamSubjectsOverlap
+from nats_pubsub.errors import (
+    JetStreamBusy,
+    JetStreamError,
+    JetStreamUnavailable,
+    StreamSubjectsOverlap,
+)
 from nats_pubsub.logs import Logger
 from nats_pubsub.streams import (
     LIMITS,
@@ -22,12 +29,21 @@ from nats_pubsub.streams import (
     subjects_overlap,
 )
 
-__all__ = ["JS_ERRORS", "JetStream", "map_js_error"]
+__all__ = ["JS_ERRORS", "JetStream", "map_js_error", "retry_busy"]
 
 _OVERLAP_CODE = 10065
 
 
 def map_js_error(exc: BaseException) -> JetStreamError:
+    """Translate a nats-py JetStream failure into our tree."""
+    if isinstance(exc, JetStreamError):
+        return exc
+    if isinstance(exc, TimeoutError | nerr.TimeoutError) or (
+        isinstance(exc, jerr.ServiceUnavailableError) and "temporarily" in str(exc).lower()
+    ):
+        return JetStreamBusy(
+            "JetStream did not answer in time (a leader election, or an overloaded server)"
+        )
     if isinstance(exc, jerr.ServiceUnavailableError | jerr.NoStreamResponseError):
         return JetStreamUnavailable(
             "JetStream did not answer: is the server running with JetStream (-js)?"
@@ -40,6 +56,29 @@ def map_js_error(exc: BaseException) -> JetStreamError:
 
 
 JS_ERRORS = (jerr.Error, nerr.Error, OSError, TimeoutError)
+_BUSY_ATTEMPTS = 6
+_T = TypeVar("_T")
+
+
+async def retry_busy(operation: Callable[[], Awaitable[_T]], log: Logger, what: str) -> _T:
+    """Run a JetStream setup step, retrying while JetStream is busy (e.g. electing a leader)."""
+    delay = 0.5
+    for attempt in range(1, _BUSY_ATTEMPTS + 1):
+        try:
+            return await operation()
+        except JetStreamBusy as exc:
+            if attempt == _BUSY_ATTEMPTS:
+                raise
+            log.warning(
+                "JetStream busy, retrying",
+                operation=what,
+                attempt=attempt,
+                retry_in_seconds=delay,
+                error=str(exc),
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+    raise AssertionError("unreachable")
 
 
 class JetStream:

@@ -48,8 +48,12 @@ def _replicas_current(url: str, name: str) -> bool:
 
     async def go() -> bool:
         nc = await nats.connect(url)
-        info = await nc.jsm().stream_info(name)
-        await nc.close()
+        try:
+            info = await nc.jsm().stream_info(name)
+        except nats.errors.TimeoutError:
+            return False  # the node is still catching up: not current yet
+        finally:
+            await nc.close()
         cluster = info.cluster
         return bool(
             cluster
@@ -82,6 +86,10 @@ def test_r3_stream_keeps_every_acknowledged_message_through_node_loss(
     [connected] = pub.logs.wait_for("Connected to NATS", timeout=60)
     pub.logs.wait_for(lambda r: "js_sequence" in r, count=50, timeout=60)
     doomed = cluster.node_for(connected["url"])
+    survivor = next(node for node in cluster.nodes if node is not doomed)
+    # The durable consumer exists before the failure and keeps consuming through it.
+    mon = run_cli("monitor", "--jetstream", url=survivor.url, env=env)
+    mon.logs.wait_for("Subscribed", timeout=90)
     doomed.kill()
     [moved] = pub.logs.wait_for("Reconnected to NATS", timeout=60)
     assert moved["url"] != connected["url"]
@@ -91,21 +99,19 @@ def test_r3_stream_keeps_every_acknowledged_message_through_node_loss(
     assert pub.wait(timeout=60) == 0, pub.output()
 
     acked = [r["transaction_id"] for r in pub.logs.records if "js_sequence" in r]
-    survivor = next(node for node in cluster.nodes if node is not doomed)
     stored, info = _stream(survivor.url, "PAYMENTS")
     assert info.config.num_replicas == 3
     assert len(stored) == len(set(stored)), "a message is stored twice"
     assert set(acked) <= set(stored), "an acknowledged message is missing"
 
-    mon = run_cli(
-        "monitor", "--jetstream", "--count", str(len(stored)), "--timeout", "90", url=survivor.url
-    )
-    assert mon.wait(timeout=120) == 0, mon.output()
+    mon.logs.wait_for("Message captured", count=len(stored), timeout=120)
+    mon.signal()
+    assert mon.wait(timeout=60) == 0, mon.output()
     delivered = [r["transaction_id"] for r in mon.logs.where("Message captured")]
-    assert sorted(delivered) == sorted(stored)
+    assert sorted(delivered) == sorted(stored), "the consumer missed or repeated a message"
 
-    cluster.restart(doomed)
-    deadline = time.monotonic() + 60
+    doomed.start()  # on its old ports; catching up is what the loop below waits for
+    deadline = time.monotonic() + 90
     while not _replicas_current(doomed.url, "PAYMENTS"):
         assert time.monotonic() < deadline, "the restarted node did not catch up"
         time.sleep(0.2)

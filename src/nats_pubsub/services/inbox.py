@@ -17,7 +17,7 @@ from nats_pubsub.config.services import ConsumerSettings
 from nats_pubsub.connection import Connection, Delivery
 from nats_pubsub.consumers import JsDelivery, PullConsumer, bind_durable
 from nats_pubsub.errors import NatsError
-from nats_pubsub.jetstream import JetStream
+from nats_pubsub.jetstream import JetStream, retry_busy
 from nats_pubsub.logs import Logger
 from nats_pubsub.stats import ConsumeStats
 from nats_pubsub.streams import (
@@ -91,21 +91,26 @@ class Inbox:
             replicas=settings.stream_replicas,
         )
         limits = settings.configured_limits
-        await js.ensure_stream(spec, limits)
+        log = self._log
+        await retry_busy(lambda: js.ensure_stream(spec, limits), log, f"stream {spec.name}")
         dlq = DEFAULT_STREAMS["DLQ"].with_limits(replicas=settings.stream_replicas)
-        await js.ensure_stream(dlq, limits & {"replicas"})
+        await retry_busy(lambda: js.ensure_stream(dlq, limits & {"replicas"}), log, "stream DLQ")
         given = settings.replay_history
         start = parse_replay(given or "all")
         name = settings.consumer_name or default_durable
-        consumer = await bind_durable(
-            js,
-            stream=spec.name,
-            name=name,
-            filter_subject=None if subject == ">" else subject,
-            start=start,
-            start_given=given is not None,
-            ack_wait=settings.ack_wait,
-            max_deliver=settings.max_deliver,
+        consumer = await retry_busy(
+            lambda: bind_durable(
+                js,
+                stream=spec.name,
+                name=name,
+                filter_subject=None if subject == ">" else subject,
+                start=start,
+                start_given=given is not None,
+                ack_wait=settings.ack_wait,
+                max_deliver=settings.max_deliver,
+            ),
+            log,
+            f"consumer {name}",
         )
         self.stats = ConsumeStats()
         loop = _FetchLoop(js, consumer, settings, handler, self.stats, self._log)

@@ -9,7 +9,7 @@ from nats_pubsub.acks import AckWindow, PubAckInfo
 from nats_pubsub.config.services import ProducerSettings
 from nats_pubsub.connection import Connection
 from nats_pubsub.errors import NatsError
-from nats_pubsub.jetstream import JetStream
+from nats_pubsub.jetstream import JetStream, retry_busy
 from nats_pubsub.logs import Logger
 from nats_pubsub.streams import dedupe_id, new_run_id, stream_spec_for
 
@@ -58,7 +58,8 @@ class Outbox(Generic[C]):
             max_bytes=settings.stream_max_bytes,
             replicas=settings.stream_replicas,
         )
-        await js.ensure_stream(spec, settings.configured_limits)
+        limits = settings.configured_limits
+        await retry_busy(lambda: js.ensure_stream(spec, limits), log, f"stream {spec.name}")
         window = AckWindow(
             conn,
             window=settings.js_window,

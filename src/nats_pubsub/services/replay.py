@@ -18,7 +18,7 @@ from nats_pubsub.config import ReplaySettings
 from nats_pubsub.connection import connect
 from nats_pubsub.consumers import JsDelivery, open_replay
 from nats_pubsub.errors import NatsError
-from nats_pubsub.jetstream import JetStream
+from nats_pubsub.jetstream import JetStream, retry_busy
 from nats_pubsub.logs import Logger
 from nats_pubsub.streams import JsMeta, ReplayStart, parse_replay, since_ns
 from nats_pubsub.timeutil import format_ns
@@ -123,7 +123,8 @@ async def run_replay(settings: ReplaySettings, log: Logger, stop: asyncio.Event)
         progress.show(count, count + meta.pending)
 
     try:
-        state = await js.stream_state(settings.stream_name)
+        name = settings.stream_name
+        state = await retry_busy(lambda: js.stream_state(name), log, f"stream {name}")
         start = replay_start(settings, state["first_seq"], state["last_seq"])
         reader = await open_replay(
             js, settings.stream_name, settings.filter_subject, start, on_message
