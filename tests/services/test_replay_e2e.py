@@ -181,3 +181,16 @@ def test_streams_lists_counts_as_json(
     events_row = next(row for row in rows if row["stream"] == "EVENTS")
     assert events_row["subjects"] == ["events.>"]
     assert (events_row["messages"], events_row["first_seq"], events_row["last_seq"]) == (20, 1, 20)
+
+
+def test_replay_output_stays_one_object_per_line(
+    nats_server: EmbeddedServer, run_cli: CliFactory, subject: str
+) -> None:
+    """Pretty-printed JSON, text and binary payloads each come out as one line of JSON."""
+    from tests.conftest import publish_raw
+
+    _publish(run_cli, nats_server.url, f"events.{subject}.a", 1)  # creates EVENTS
+    publish_raw(nats_server.url, f"events.{subject}.x", [b'{\n  "a": 1\n}', b"plain", b"\xff\x00"])
+    got = _replay(run_cli, nats_server.url, "--subject", f"events.{subject}.x")
+    assert [r["payload"] for r in got] == [{"a": 1}, "plain", "/wA="]
+    assert [r.get("payload_encoding") for r in got] == [None, "text", "base64"]

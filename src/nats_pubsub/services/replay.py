@@ -25,6 +25,7 @@ from nats_pubsub.timeutil import format_ns
 
 __all__ = ["replay_start", "run_replay"]
 
+_raw = msgspec.json.Decoder(msgspec.Raw).decode
 _MAX_PAYLOAD = 1024 * 1024  # the whole message: replay output is data, not a preview
 _PROGRESS_EVERY = 0.25  # seconds between progress bar updates
 
@@ -46,17 +47,43 @@ def record(
     subject: str, seq: int, ts_ns: int, headers: dict[str, str] | None, data: bytes
 ) -> dict[str, Any]:
     """One output line's object."""
-    rendered = render_payload(data, _MAX_PAYLOAD)
     out: dict[str, Any] = {
         "subject": subject,
         "sequence": seq,
         "time": format_ns(ts_ns),
         "headers": headers or None,
-        "payload": rendered.value,
     }
+    raw = _json_as_is(data)
+    if raw is not None:
+        out["payload"] = raw  # valid JSON is written as it came, not decoded and re-encoded
+        return out
+    rendered = render_payload(data, _MAX_PAYLOAD)
+    out["payload"] = rendered.value
     if rendered.encoding != "json":
         out["payload_encoding"] = rendered.encoding
     return out
+
+
+def _json_as_is(data: bytes) -> msgspec.Raw | None:
+    """`data` for verbatim embedding when it is one valid UTF-8 JSON value, else None.
+
+    Pretty-printed JSON (line breaks between tokens) is re-encoded instead, so that every output
+    object stays on one line.
+    """
+    if not data or b"\n" in data or b"\r" in data or not (data.isascii() or _is_utf8(data)):
+        return None
+    try:
+        return _raw(data)
+    except (msgspec.DecodeError, RecursionError):
+        return None
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _open_output(settings: ReplaySettings) -> IO[bytes]:
