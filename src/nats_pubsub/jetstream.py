@@ -14,6 +14,7 @@ import nats.errors as nerr
 import nats.js.errors as jerr
 from nats.js import api
 
+from nats_pubsub.config.jetstream import JsStreamSettings
 from nats_pubsub.connection import Connection
 from nats_pubsub.errors import (
     JetStreamBusy,
@@ -26,10 +27,11 @@ from nats_pubsub.streams import (
     LIMITS,
     StreamSpec,
     stream_differences,
+    stream_spec_for,
     subjects_overlap,
 )
 
-__all__ = ["JS_ERRORS", "JetStream", "map_js_error", "retry_busy"]
+__all__ = ["JS_ERRORS", "JetStream", "map_js_error", "provision", "retry_busy"]
 
 _OVERLAP_CODE = 10065
 
@@ -227,3 +229,17 @@ class JetStream:
             "first_seq": state.first_seq,
             "last_seq": state.last_seq,
         }
+
+
+async def provision(js: JetStream, settings: JsStreamSettings, subject: str) -> StreamSpec:
+    """The stream a service on `subject` uses, created or checked (retried while busy)."""
+    spec = stream_spec_for(
+        subject,
+        settings.stream_name,
+        max_age_seconds=settings.max_age_seconds,
+        max_bytes=settings.stream_max_bytes,
+        replicas=settings.stream_replicas,
+    )
+    limits = settings.configured_limits
+    await retry_busy(lambda: js.ensure_stream(spec, limits), js.log, f"stream {spec.name}")
+    return spec

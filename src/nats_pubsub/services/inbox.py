@@ -17,7 +17,7 @@ from nats_pubsub.config.services import ConsumerSettings
 from nats_pubsub.connection import Connection, Delivery
 from nats_pubsub.consumers import JsDelivery, PullConsumer, bind_durable
 from nats_pubsub.errors import NatsError
-from nats_pubsub.jetstream import JetStream, retry_busy
+from nats_pubsub.jetstream import JetStream, provision, retry_busy
 from nats_pubsub.logs import Logger
 from nats_pubsub.stats import ConsumeStats
 from nats_pubsub.streams import (
@@ -27,7 +27,6 @@ from nats_pubsub.streams import (
     backoff_delay,
     decide,
     parse_replay,
-    stream_spec_for,
 )
 from nats_pubsub.timeutil import format_ns
 
@@ -83,16 +82,9 @@ class Inbox:
     ) -> dict[str, Any]:
         """JetStream: bind a durable consumer and start the fetch loop; returns what it bound."""
         js = JetStream(self._conn, self._log)
-        spec = stream_spec_for(
-            subject,
-            settings.stream_name,
-            max_age_seconds=settings.max_age_seconds,
-            max_bytes=settings.stream_max_bytes,
-            replicas=settings.stream_replicas,
-        )
+        spec = await provision(js, settings, subject)
         limits = settings.configured_limits
         log = self._log
-        await retry_busy(lambda: js.ensure_stream(spec, limits), log, f"stream {spec.name}")
         dlq = DEFAULT_STREAMS["DLQ"].with_limits(replicas=settings.stream_replicas)
         await retry_busy(lambda: js.ensure_stream(dlq, limits & {"replicas"}), log, "stream DLQ")
         given = settings.replay_history

@@ -9,9 +9,9 @@ from nats_pubsub.acks import AckWindow, PubAckInfo
 from nats_pubsub.config.services import ProducerSettings
 from nats_pubsub.connection import Connection
 from nats_pubsub.errors import NatsError
-from nats_pubsub.jetstream import JetStream, retry_busy
+from nats_pubsub.jetstream import JetStream, provision
 from nats_pubsub.logs import Logger
-from nats_pubsub.streams import dedupe_id, new_run_id, stream_spec_for
+from nats_pubsub.streams import dedupe_id, new_run_id
 
 __all__ = ["Outbox", "PubAckInfo", "js_fields"]
 
@@ -51,15 +51,7 @@ class Outbox(Generic[C]):
         if not settings.jetstream:
             return cls(conn, on_sent, on_failed)
         js = JetStream(conn, log)
-        spec = stream_spec_for(
-            subject,
-            settings.stream_name,
-            max_age_seconds=settings.max_age_seconds,
-            max_bytes=settings.stream_max_bytes,
-            replicas=settings.stream_replicas,
-        )
-        limits = settings.configured_limits
-        await retry_busy(lambda: js.ensure_stream(spec, limits), log, f"stream {spec.name}")
+        spec = await provision(js, settings, subject)
         window = AckWindow(
             conn,
             window=settings.js_window,
