@@ -18,6 +18,7 @@ from nats_pubsub.connection import Connection, Delivery
 from nats_pubsub.consumers import JsDelivery, PullConsumer, bind_durable
 from nats_pubsub.errors import NatsError
 from nats_pubsub.jetstream import JetStream, provision, retry_busy
+from nats_pubsub.lifecycle import wait_for_end, wait_or_stop
 from nats_pubsub.logs import Logger
 from nats_pubsub.stats import ConsumeStats
 from nats_pubsub.streams import (
@@ -108,6 +109,38 @@ class Inbox:
         loop = _FetchLoop(js, consumer, settings, handler, self.stats, self._log)
         self._task = asyncio.create_task(loop.run(stop, limit))
         return {"stream": spec.name, "durable": name, "start": start.text}
+
+    async def serve(
+        self,
+        stop: asyncio.Event,
+        reached: asyncio.Event,
+        timeout: float | None,
+        interval: float,
+        metrics_text: str,
+        metrics: Callable[[], dict[str, Any]],
+    ) -> bool:
+        """Run until stopped, `reached` or `timeout` (a metrics record every `interval` s), then
+        drain and write the final metrics record; True when the timeout ended it."""
+
+        def snapshot() -> dict[str, Any]:
+            fields = metrics()
+            if self.stats is not None:
+                fields.update(self.stats.snapshot())
+            return fields
+
+        async def report() -> None:
+            while not await wait_or_stop(stop, interval):
+                self._log.info(metrics_text, **snapshot())
+
+        reporter = asyncio.create_task(report())
+        timed_out = await wait_for_end(stop, reached, timeout)
+        stop.set()  # ends the JetStream fetch loop after its current batch
+        reporter.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reporter
+        await self.close()
+        self._log.info(metrics_text, final=True, **snapshot())
+        return timed_out
 
     async def close(self) -> None:
         """Let the fetch loop finish its batch (every message acked or naked), then drain."""

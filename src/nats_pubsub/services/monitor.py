@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 
 from nats_pubsub.capture import SubjectStats, capture, is_ignored, should_log
@@ -11,7 +10,6 @@ from nats_pubsub.config import MonitorSettings
 from nats_pubsub.connection import Delivery, connect
 from nats_pubsub.errors import NatsError
 from nats_pubsub.health import expose
-from nats_pubsub.lifecycle import wait_for_end, wait_or_stop
 from nats_pubsub.logs import Logger
 from nats_pubsub.services.inbox import Handler, Inbox
 
@@ -47,20 +45,6 @@ def make_handler(
         return None  # capturing never fails: whatever arrived is logged as it is
 
     return on_message
-
-
-def _metrics(settings: MonitorSettings, stats: SubjectStats, inbox: Inbox) -> dict[str, Any]:
-    fields = stats.snapshot(settings.top_subjects)
-    if inbox.stats is not None:
-        fields.update(inbox.stats.snapshot())
-    return fields
-
-
-async def _report_every(
-    settings: MonitorSettings, stop: asyncio.Event, log: Logger, stats: SubjectStats, inbox: Inbox
-) -> None:
-    while not await wait_or_stop(stop, settings.metrics_interval):
-        log.info("Monitor metrics", **_metrics(settings, stats, inbox))
 
 
 async def run_monitor(settings: MonitorSettings, log: Logger, stop: asyncio.Event) -> int:
@@ -104,14 +88,14 @@ async def run_monitor(settings: MonitorSettings, log: Logger, stop: asyncio.Even
         **bound,
     )
     expose(conn, capture=stats, consume=inbox.stats)
-    reporter = asyncio.create_task(_report_every(settings, stop, log, stats, inbox))
-    timed_out = await wait_for_end(stop, reached, settings.timeout)
-    stop.set()  # ends the JetStream fetch loop after its current batch
-    reporter.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await reporter
-    await inbox.close()
-    log.info("Monitor metrics", final=True, **_metrics(settings, stats, inbox))
+    timed_out = await inbox.serve(
+        stop,
+        reached,
+        settings.timeout,
+        settings.metrics_interval,
+        "Monitor metrics",
+        lambda: stats.snapshot(settings.top_subjects),
+    )
     if timed_out and settings.count is not None and stats.messages < settings.count:
         log.error(
             "Timed out before --count was reached",

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 
 from nats_pubsub.config import SubscriberSettings
 from nats_pubsub.connection import Delivery, connect
 from nats_pubsub.errors import InvalidMessageError, NatsError
 from nats_pubsub.health import expose
-from nats_pubsub.lifecycle import wait_for_end, wait_or_stop
 from nats_pubsub.logs import Logger
 from nats_pubsub.loss import LossWatch
 from nats_pubsub.receiving import inspect_message, rejection_fields
@@ -76,20 +74,6 @@ def make_handler(
     return on_message
 
 
-async def _report_every(
-    interval: float, stop: asyncio.Event, log: Logger, stats: ReceiveStats, inbox: Inbox
-) -> None:
-    while not await wait_or_stop(stop, interval):
-        log.info("Subscriber metrics", **_metrics(stats, inbox))
-
-
-def _metrics(stats: ReceiveStats, inbox: Inbox) -> dict[str, object]:
-    fields = stats.snapshot()
-    if inbox.stats is not None:
-        fields.update(inbox.stats.snapshot())
-    return fields
-
-
 async def run_subscriber(settings: SubscriberSettings, log: Logger, stop: asyncio.Event) -> int:
     """Receive until stopped, `count` valid messages arrived, or `timeout` passed."""
     try:
@@ -124,16 +108,14 @@ async def run_subscriber(settings: SubscriberSettings, log: Logger, stop: asynci
         **bound,
     )
     expose(conn, receive=stats, consume=inbox.stats)
-    reporter = asyncio.create_task(
-        _report_every(settings.metrics_interval, stop, log, stats, inbox)
+    timed_out = await inbox.serve(
+        stop,
+        reached,
+        settings.timeout,
+        settings.metrics_interval,
+        "Subscriber metrics",
+        stats.snapshot,
     )
-    timed_out = await wait_for_end(stop, reached, settings.timeout)
-    stop.set()  # ends the JetStream fetch loop after its current batch
-    reporter.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await reporter
-    await inbox.close()
-    log.info("Subscriber metrics", final=True, **_metrics(stats, inbox))
     if timed_out and settings.count is not None and stats.valid < settings.count:
         log.error(
             "Timed out before --count was reached",
