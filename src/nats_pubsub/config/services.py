@@ -42,7 +42,18 @@ class ProducerSettings(CommonSettings, JsPublishSettings):
 
 
 class ConsumerSettings(CommonSettings, JsConsumeSettings):
-    """What every consuming service shares: connection, logging, JetStream consuming."""
+    """What every consuming service shares: connection, logging, JetStream consuming, the
+    subject, when to stop (--count, --timeout) and how often to report metrics."""
+
+    nats_subject: str = "events.test"
+    count: int | None = Field(default=None, ge=1)
+    timeout: float | None = Field(default=None, gt=0)
+    metrics_interval: float = Field(default=60.0, gt=0)
+
+    @field_validator("nats_subject")
+    @classmethod
+    def _check_subject(cls, value: str) -> str:
+        return validate_subscribe_subject(value)
 
 
 class PublisherSettings(ProducerSettings):
@@ -81,17 +92,8 @@ class SubscriberSettings(ConsumerSettings):
     """`nats-pubsub subscribe`."""
 
     hostname: str = "subscriber"
-    nats_subject: str = "events.test"
     queue_group: str | None = None
-    count: int | None = Field(default=None, ge=1)
-    timeout: float | None = Field(default=None, gt=0)
     metrics_every: int = Field(default=50, ge=1)
-    metrics_interval: float = Field(default=60.0, gt=0)
-
-    @field_validator("nats_subject")
-    @classmethod
-    def _check_subject(cls, value: str) -> str:
-        return validate_subscribe_subject(value)
 
     @field_validator("queue_group")
     @classmethod
@@ -156,19 +158,11 @@ class MonitorSettings(ConsumerSettings):
     hostname: str = "message-logger"
     nats_subject: str = ">"
     subjects: Annotated[tuple[str, ...], NoDecode] = ()
-    count: int | None = Field(default=None, ge=1)
-    timeout: float | None = Field(default=None, gt=0)
     sample_rate: int = Field(default=1, ge=1)
     errors_only: bool = False
     ignore: Annotated[tuple[str, ...], NoDecode] = ()
     max_payload_bytes: int = Field(default=4096, ge=1)
-    metrics_interval: float = Field(default=60.0, gt=0)
     top_subjects: int = Field(default=10, ge=1)
-
-    @field_validator("nats_subject")
-    @classmethod
-    def _check_subject(cls, value: str) -> str:
-        return validate_subscribe_subject(value)
 
     @field_validator("subjects", "ignore", mode="before")
     @classmethod
