@@ -61,6 +61,26 @@ class Inbox:
         self._task: asyncio.Task[None] | None = None
         self.stats: ConsumeStats | None = None
 
+    async def start(
+        self,
+        settings: ConsumerSettings,
+        subjects: Sequence[str],
+        queue: str | None,
+        default_durable: str,
+        handler: Handler,
+        stop: asyncio.Event,
+    ) -> dict[str, Any]:
+        """A durable consumer with --jetstream (one subject: its filter), else subscriptions;
+        returns the stream, durable and start it bound (empty for core NATS)."""
+        if not settings.jetstream:
+            await self.subscribe(subjects, queue, handler)
+            return {}
+        if len(subjects) != 1:
+            raise ValueError("with --jetstream, give one --subject (the consumer's filter)")
+        return await self.consume(
+            settings, subjects[0], default_durable, handler, stop, settings.count
+        )
+
     async def subscribe(self, subjects: Sequence[str], queue: str | None, handler: Handler) -> None:
         """Core NATS: subscribe to each subject (optionally in a queue group)."""
 

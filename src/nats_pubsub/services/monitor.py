@@ -59,19 +59,12 @@ async def run_monitor(settings: MonitorSettings, log: Logger, stop: asyncio.Even
     handler = make_handler(settings, log, stats, reached)
     inbox = Inbox(conn, log)
     subjects = list(settings.subscriptions)
+    # With JetStream, "everything" means the payments stream unless another is named.
+    wanted = subjects
+    if settings.jetstream and subjects == [">"] and not settings.stream_name:
+        wanted = ["payments.>"]
     try:
-        if settings.jetstream:
-            if len(subjects) != 1:
-                raise ValueError("with --jetstream, give one --subject (the consumer's filter)")
-            subject = (
-                "payments.>" if subjects[0] == ">" and not settings.stream_name else subjects[0]
-            )
-            bound = await inbox.consume(
-                settings, subject, DEFAULT_DURABLE, handler, stop, settings.count
-            )
-        else:
-            await inbox.subscribe(subjects, None, handler)
-            bound = {}
+        bound = await inbox.start(settings, wanted, None, DEFAULT_DURABLE, handler, stop)
     except (NatsError, ValueError) as exc:
         log.error("Could not subscribe", subjects=subjects, error=str(exc))
         await conn.close()

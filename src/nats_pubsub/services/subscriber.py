@@ -87,13 +87,9 @@ async def run_subscriber(settings: SubscriberSettings, log: Logger, stop: asynci
     inbox = Inbox(conn, log)
     subject = settings.nats_subject
     try:
-        if settings.jetstream:
-            bound = await inbox.consume(
-                settings, subject, DEFAULT_DURABLE, handler, stop, settings.count
-            )
-        else:
-            await inbox.subscribe([subject], settings.queue_group, handler)
-            bound = {}
+        bound = await inbox.start(
+            settings, [subject], settings.queue_group, DEFAULT_DURABLE, handler, stop
+        )
     except (NatsError, ValueError) as exc:
         log.error("Could not subscribe", subject=subject, error=str(exc))
         await conn.close()
