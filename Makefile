@@ -12,6 +12,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,fast]'
+	$(BIN)/python -m compileall -q src  # the editable sources' bytecode, so services start lighter
 	@touch $(STAMP)
 
 run: $(STAMP)  ## the main job: embedded NATS server + publisher + subscriber

@@ -1,4 +1,4 @@
-"""The CLI's contract for bad configuration: exit 2 with one clear line."""
+"""The CLI's contract for bad configuration: exit 2 with one clear line (before any exec)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ from tests.conftest import CliFactory
         (("subscribe",), {"NATS_URL": "http://localhost:4222"}, "NATS_URL / --url"),
         (("subscribe", "--count", "0"), {}, "--count"),
         (("subscribe", "--queue-group", "two words"), {}, "QUEUE_GROUP / --queue-group"),
+        (("monitor", "--sample-rate", "0"), {}, "--sample-rate"),
+        (("payments", "--decline-rate", "2"), {}, "--decline-rate"),
+        (("payments",), {"NATS_PASSWORD": "x"}, "NATS_PASSWORD / --password needs NATS_USER"),
     ],
 )
 def test_config_errors_exit_2_with_one_line(

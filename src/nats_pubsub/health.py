@@ -12,21 +12,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-
-from nats_pubsub.capture import SubjectStats
-from nats_pubsub.collector import ConnectionState, MetricSources, register
-from nats_pubsub.config import CommonSettings
-from nats_pubsub.logs import Logger
-from nats_pubsub.payments import PaymentStats
-from nats_pubsub.stats import ConsumeStats, PublishStats, ReceiveStats
+if TYPE_CHECKING:  # prometheus_client and the collector load only when an endpoint is on
+    from nats_pubsub.capture import SubjectStats
+    from nats_pubsub.collector import ConnectionState
+    from nats_pubsub.config import CommonSettings
+    from nats_pubsub.logs import Logger
+    from nats_pubsub.payments import PaymentStats
+    from nats_pubsub.stats import ConsumeStats, PublishStats, ReceiveStats
 
 __all__ = [
     "Endpoint",
@@ -63,6 +60,10 @@ class Endpoint:
     """One service's HTTP endpoint, its metrics registry and its readiness state."""
 
     def __init__(self, service: str, top_subjects: int = 10) -> None:
+        from prometheus_client import CollectorRegistry
+
+        from nats_pubsub.collector import MetricSources, register
+
         self.service = service
         self.registry = CollectorRegistry(auto_describe=False)
         self.sources = MetricSources()
@@ -84,6 +85,8 @@ class Endpoint:
         if method not in ("GET", "HEAD"):
             return 405, _JSON, b'{"error":"only GET and HEAD"}'
         if path == "/metrics":
+            from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
             return 200, CONTENT_TYPE_LATEST, generate_latest(self.registry)
         if path == "/healthz":
             return 200, _JSON, json.dumps({"status": "alive", "service": self.service}).encode()
@@ -214,6 +217,9 @@ def _reason_from(body: bytes) -> str:
 
 def check_ready(url: str, timeout: float = 3.0) -> tuple[bool, str]:
     """GET `url`: (True, reason) on 200, else (False, one line saying why)."""
+    import urllib.error
+    import urllib.request
+
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
             return True, _reason_from(response.read())

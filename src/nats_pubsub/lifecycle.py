@@ -10,6 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from nats_pubsub.logs import Logger
+from nats_pubsub.memory import release_startup_memory
 
 __all__ = ["Pacer", "run_service", "wait_for_end", "wait_or_stop"]
 
@@ -108,6 +109,7 @@ def _new_loop() -> asyncio.AbstractEventLoop:
 
 def run_service(service: ServiceMain, log: Logger) -> int:
     """Run `service(stop)` until it returns; SIGINT/SIGTERM set `stop`; return its exit code."""
+    release_startup_memory()
     with asyncio.Runner(loop_factory=_new_loop) as runner:
         try:
             return runner.run(_main(service, log))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import ssl
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import nkeys
-
-from nats_pubsub.config.security import SecuritySettings
 from nats_pubsub.errors import NatsAuthError
+
+if TYPE_CHECKING:
+    from nats_pubsub.config.security import SecuritySettings
 
 __all__ = [
     "auth_method",
@@ -52,6 +52,8 @@ def build_tls_context(settings: SecuritySettings) -> ssl.SSLContext:
 
 def check_nkey_seed(content: bytes, where: str) -> None:
     """Raise NatsAuthError naming `where` unless `content` is an NKey seed (a file's bytes)."""
+    import nkeys  # only when NKeys are used: ~1 MiB a service without them does not carry
+
     try:
         nkeys.from_seed(bytearray(content.strip())).wipe()
     except (nkeys.NkeysError, ValueError, IndexError, TypeError) as exc:

@@ -7,7 +7,6 @@ and passed down; a malformed value becomes one ConfigError line naming the varia
 from __future__ import annotations
 
 from typing import Any, Literal, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
@@ -17,13 +16,12 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from nats_pubsub.config.common import CommonProperties, mask_url, mask_urls, parse_servers
 from nats_pubsub.config.jetstream import JETSTREAM_FLAGS
 from nats_pubsub.config.security import SECRET_FIELDS, SECURITY_FLAGS, SecuritySettings
 from nats_pubsub.errors import ConfigError
 
 __all__ = ["CommonSettings", "load_settings", "mask_url", "parse_servers"]
-
-_SCHEMES = frozenset({"nats", "tls", "ws", "wss"})
 
 # Which flag sets each field, for error messages that name both ways of fixing it.
 _FLAGS = {
@@ -81,48 +79,6 @@ _FLAG_ONLY = frozenset(
 )
 
 
-def parse_servers(text: str) -> list[str]:
-    """Split a NATS_URL (comma-separated for a cluster) into normalised server URLs."""
-    servers = []
-    for item in text.split(","):
-        item = item.strip()
-        if not item:
-            continue
-        url = item if "://" in item else f"nats://{item}"
-        shown = _mask_urls(item)
-        parts = urlsplit(url)
-        if parts.scheme not in _SCHEMES:
-            raise ValueError(
-                f"{shown!r} has scheme {parts.scheme!r}; use nats://, tls://, ws:// or wss://"
-            )
-        try:
-            port = parts.port
-        except ValueError:
-            raise ValueError(f"{shown!r} has an invalid port") from None
-        if not parts.hostname:
-            raise ValueError(f"{shown!r} has no host name")
-        if port == 0:
-            raise ValueError(f"{shown!r} has port 0")
-        servers.append(url)
-    if not servers:
-        raise ValueError("no server URL given")
-    return servers
-
-
-def mask_url(url: str) -> str:
-    """Return `url` with any password or token replaced by ***, for logging."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"  # IPv6 literals keep their brackets
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    user = "***" if parts.password is None else f"{parts.username}:***"
-    return urlunsplit((parts.scheme, f"{user}@{host}", parts.path, parts.query, parts.fragment))
-
-
 class _EnvWithoutFlagOnly(EnvSettingsSource):
     """The environment, minus settings that only a flag may set (a stray COUNT must not)."""
 
@@ -131,7 +87,7 @@ class _EnvWithoutFlagOnly(EnvSettingsSource):
         return {key: value for key, value in values.items() if key not in _FLAG_ONLY}
 
 
-class CommonSettings(SecuritySettings, BaseSettings):
+class CommonSettings(CommonProperties, SecuritySettings, BaseSettings):
     """Settings every service shares: where NATS is, who we are, how we log."""
 
     model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True, frozen=True)
@@ -177,26 +133,8 @@ class CommonSettings(SecuritySettings, BaseSettings):
             raise ValueError("must be a non-empty name without white space")
         return value
 
-    @property
-    def servers(self) -> list[str]:
-        """The server URLs to connect to, in order."""
-        return parse_servers(self.nats_url)
-
 
 _S = TypeVar("_S", bound=BaseSettings)
-
-
-def _mask_urls(text: str) -> str:
-    """Mask every password or token in a NATS_URL that may be malformed."""
-    shown = []
-    for item in text.split(","):
-        try:
-            shown.append(mask_url(item.strip()))
-        except ValueError:
-            prefix, at, rest = item.strip().rpartition("@")
-            scheme = prefix.split("://")[0] + "://" if "://" in prefix else ""
-            shown.append(f"{scheme}***@{rest}" if at else rest)
-    return ",".join(shown)
 
 
 def _describe(error: Any) -> str:
@@ -210,7 +148,7 @@ def _describe(error: Any) -> str:
     where = " / ".join(names) or field
     shown = "***" if field in SECRET_FIELDS else error.get("input")
     if field == "nats_url" and isinstance(shown, str):
-        shown = _mask_urls(shown)
+        shown = mask_urls(shown)
     return f"{where}: {message} (got {shown!r})"
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import SettingsConfigDict
 
+from nats_pubsub.config.common import JsStreamProperties
 from nats_pubsub.streams import parse_duration, parse_replay
 
 __all__ = ["JETSTREAM_FLAGS", "JsConsumeSettings", "JsPublishSettings", "JsStreamSettings"]
@@ -26,8 +28,11 @@ JETSTREAM_FLAGS = {
 }
 
 
-class JsStreamSettings(BaseModel):
+class JsStreamSettings(JsStreamProperties, BaseModel):
     """Which stream a service uses, and the limits it provisions it with."""
+
+    # Built on first use, like every settings model (the type the settings models share).
+    model_config = SettingsConfigDict(defer_build=True)
 
     jetstream: bool = False
     stream_name: str | None = None
@@ -48,19 +53,6 @@ class JsStreamSettings(BaseModel):
         if value is not None and (not value or any(c in value for c in " .*>\t\n")):
             raise ValueError("a stream name cannot be empty or contain spaces, '.', '*' or '>'")
         return value
-
-    @property
-    def configured_limits(self) -> frozenset[str]:
-        """The stream limits given by a flag or the environment (the only ones to enforce)."""
-        given = self.model_fields_set
-        names = {"stream_max_age": "max_age", "stream_max_bytes": "max_bytes"}
-        names["stream_replicas"] = "replicas"
-        return frozenset(limit for field, limit in names.items() if field in given)
-
-    @property
-    def max_age_seconds(self) -> float | None:
-        """The configured max age in seconds, if any."""
-        return parse_duration(self.stream_max_age) if self.stream_max_age else None
 
 
 class JsPublishSettings(JsStreamSettings):

@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from nats_pubsub.config.common import (
+    DEFAULT_PENDING_BYTES_LIMIT,
+    DEFAULT_PENDING_MSGS_LIMIT,
+    DEFAULT_RECONNECT_BUFFER_SIZE,
+    SecurityProperties,
+)
 
 __all__ = [
     "DEFAULT_PENDING_BYTES_LIMIT",
@@ -23,10 +30,6 @@ __all__ = [
     "SecuritySettings",
     "auth_conflicts",
 ]
-
-DEFAULT_PENDING_MSGS_LIMIT = 512 * 1024
-DEFAULT_PENDING_BYTES_LIMIT = 128 * 1024 * 1024
-DEFAULT_RECONNECT_BUFFER_SIZE = 2 * 1024 * 1024
 
 # The flag for each field, so configuration errors name both ways of fixing them.
 SECURITY_FLAGS = {
@@ -64,8 +67,11 @@ def auth_conflicts(given: set[str]) -> list[str]:
     return problems
 
 
-class SecuritySettings(BaseSettings):
+class SecuritySettings(SecurityProperties, BaseSettings):
     """How a client proves who it is and trusts the server; how much it buffers."""
+
+    # Build each model's validator on first use: a process builds only the one it needs.
+    model_config = SettingsConfigDict(defer_build=True)
 
     nats_user: str | None = None
     nats_password: SecretStr | None = None
@@ -100,11 +106,3 @@ class SecuritySettings(BaseSettings):
         if problems:
             raise ValueError("; ".join(problems))
         return self
-
-    @property
-    def uses_tls_options(self) -> bool:
-        """True when any TLS setting was given (so the client builds its own TLS context)."""
-        return any(
-            value is not None
-            for value in (self.nats_ca, self.nats_cert, self.nats_key, self.nats_tls_hostname)
-        )

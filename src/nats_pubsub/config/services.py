@@ -13,8 +13,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from nats_pubsub.capture import DEFAULT_IGNORE
 from nats_pubsub.config.base import CommonSettings
+from nats_pubsub.config.common import PUBLISH_TEMPLATE_FIELDS, MonitorProperties
 from nats_pubsub.config.jetstream import JsConsumeSettings, JsPublishSettings
 from nats_pubsub.schema import DEFAULT_EVENT_TYPES
 from nats_pubsub.streams import since_ns
@@ -33,8 +33,6 @@ __all__ = [
     "SubscriberSettings",
     "UpSettings",
 ]
-
-PUBLISH_TEMPLATE_FIELDS = frozenset({"event_type", "source"})
 
 
 class ProducerSettings(CommonSettings, JsPublishSettings):
@@ -109,7 +107,11 @@ class ServerSettings(BaseSettings):
     """`nats-pubsub server`: the bundled nats-server."""
 
     model_config = SettingsConfigDict(
-        extra="ignore", env_ignore_empty=True, frozen=True, env_prefix="NATS_SERVER_"
+        extra="ignore",
+        env_ignore_empty=True,
+        frozen=True,
+        env_prefix="NATS_SERVER_",
+        defer_build=True,
     )
 
     host: str = "127.0.0.1"
@@ -152,7 +154,7 @@ def _split_subjects(value: Any) -> Any:
     return value
 
 
-class MonitorSettings(ConsumerSettings):
+class MonitorSettings(MonitorProperties, ConsumerSettings):
     """`nats-pubsub monitor`: the message logger."""
 
     hostname: str = "message-logger"
@@ -175,16 +177,6 @@ class MonitorSettings(ConsumerSettings):
         for item in value:
             validate_subscribe_subject(item)
         return value
-
-    @property
-    def subscriptions(self) -> tuple[str, ...]:
-        """The subjects to subscribe to: the --subject flags, else NATS_SUBJECT."""
-        return self.subjects or (self.nats_subject,)
-
-    @property
-    def ignore_patterns(self) -> tuple[str, ...]:
-        """Subjects never captured: NATS internals plus every --ignore."""
-        return DEFAULT_IGNORE + tuple(p for p in self.ignore if p not in DEFAULT_IGNORE)
 
 
 class ReplaySettings(CommonSettings):
