@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -163,3 +165,10 @@ def test_format_matches_datetime(epoch_ns: int) -> None:
 def test_format_parse_round_trip(epoch_ns: int) -> None:
     """parse_timestamp_ns(format_ns(n)) is n truncated to whole microseconds."""
     assert parse_timestamp_ns(format_ns(epoch_ns)) == epoch_ns // 1000 * 1000
+
+
+def test_format_ns_first_call_just_before_the_epoch() -> None:
+    """The last second before 1970 formats correctly even as a fresh process's first call."""
+    code = "from nats_pubsub.timeutil import format_ns; print(format_ns(-1_000))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "1969-12-31T23:59:59.999999Z"

@@ -1,4 +1,5 @@
-"""The one module that talks to nats-py: connect with retries, events as logs, errors mapped.
+"""A live NATS connection: the connection layer's face to the services (publish, subscribe,
+flush, drain), over one nats-py client. `connecting.connect` makes one.
 
 Every nats-py exception that can leave this module is translated into our tree in `errors.py`
 (see `client_errors.map_error`), so services never import `nats` and never see its exception types.
@@ -6,35 +7,35 @@ Every nats-py exception that can leave this module is translated into our tree i
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import nats
 import nats.errors as nerr
 from nats.aio.client import Client
 
 from nats_pubsub.client_errors import (
     CLIENT_ERRORS,
-    REFUSALS_BEFORE_GIVING_UP,
     map_error,
-    server_dropped_us,
 )
-from nats_pubsub.config import CommonSettings, mask_url
-from nats_pubsub.config.security import DEFAULT_PENDING_BYTES_LIMIT, DEFAULT_PENDING_MSGS_LIMIT
+from nats_pubsub.config.common import (
+    DEFAULT_PENDING_BYTES_LIMIT,
+    DEFAULT_PENDING_MSGS_LIMIT,
+    mask_url,
+)
 from nats_pubsub.connection_events import ConnectionEvents
+from nats_pubsub.direct import DirectHandler, DirectRouter, supports_direct
 from nats_pubsub.errors import (
-    NatsAuthError,
     NatsClosedError,
-    NatsConnectError,
 )
 from nats_pubsub.logs import Logger
-from nats_pubsub.security import auth_method, client_security_options
+from nats_pubsub.reader import install_parser
 from nats_pubsub.wire import hpub_frame
 
-__all__ = ["Connection", "Delivery", "MessageHandler", "connect"]
+if TYPE_CHECKING:  # the service process runs from plain settings, without pydantic
+    pass
 
-_MAX_CONNECT_BACKOFF = 10.0
+__all__ = ["Connection", "Delivery", "MessageHandler"]
+
 # The publish fast path queues frames the way nats-py does internally; used only when this
 # nats-py has those internals (checked per client), else the public publish() is used.
 _FAST_PATH_ATTRS = ("_send_command", "_flush_pending", "_flush_queue", "_max_payload", "stats")
@@ -69,6 +70,13 @@ class Connection:
         self.events = events or ConnectionEvents(log)
         # Per subscription: messages and bytes held before nats-py drops (slow consumer).
         self.pending_msgs_limit, self.pending_bytes_limit = pending_limits
+        self._router = (
+            DirectRouter(client, client._error_cb, _slow_consumer, log)
+            if supports_direct(client) and hasattr(client, "_error_cb")
+            else None
+        )
+        # Routed messages skip nats-py's regex parser too, when its internals are as expected.
+        self.fast_parser = self._router is not None and install_parser(client, self._router)
 
     @property
     def reconnects(self) -> int:
@@ -87,6 +95,11 @@ class Connection:
     @errors.setter
     def errors(self, value: int) -> None:
         self.events.errors = value
+
+    @property
+    def direct_delivery(self) -> bool:
+        """True when `subscribe_direct` bypasses nats-py's per-message queue (direct.py)."""
+        return self._router is not None
 
     @property
     def client(self) -> Client:
@@ -149,6 +162,43 @@ class Connection:
         except CLIENT_ERRORS as exc:
             raise map_error(exc) from exc
 
+    async def subscribe_direct(
+        self,
+        subject: str,
+        handler: DirectHandler,
+        queue: str | None = None,
+        *,
+        headers: bool = False,
+    ) -> None:
+        """Core NATS, the fast path: `handler(subject, reply, data, headers)` gets every message.
+
+        The handler is a plain function called once per message, in order, in batches once per
+        event-loop turn (direct.py); `headers` says whether it wants them parsed (else None).
+        Pending limits and slow-consumer drops work as with `subscribe`.
+        """
+
+        async def fallback(msg: Delivery) -> None:  # nats-py without the internals we hook
+            handler(msg.subject, msg.reply, msg.data, msg.headers if headers else None)
+
+        try:
+            sub = await self._nc.subscribe(
+                subject,
+                queue=queue or "",
+                cb=fallback,
+                pending_msgs_limit=self.pending_msgs_limit,
+                pending_bytes_limit=self.pending_bytes_limit,
+            )
+        except CLIENT_ERRORS as exc:
+            raise map_error(exc) from exc
+        if self._router is not None:
+            self._router.route(
+                sub._id,
+                handler,
+                wants_headers=headers,
+                max_msgs=self.pending_msgs_limit,
+                max_bytes=self.pending_bytes_limit,
+            )
+
     async def flush(self, timeout: float = 10.0) -> None:
         """Wait until everything published so far has reached the server."""
         # A single flush was seen returning with publishes still queued behind its PING;
@@ -181,106 +231,6 @@ class Connection:
                 self._log.warning("Close did not complete cleanly", error=str(map_error(exc)))
 
 
-async def connect(
-    settings: CommonSettings,
-    *,
-    name: str,
-    log: Logger,
-    stop: asyncio.Event | None = None,
-) -> Connection:
-    """Connect to the first reachable server, retrying until it is up or `stop` is set.
-
-    Raises NatsAuthError at once when the server refuses our credentials (retrying cannot help),
-    and NatsConnectError when `stop` is set before any server answered.
-    """
-    servers = settings.servers
-    shown = ",".join(mask_url(url) for url in servers)
-    holder: list[Connection] = []
-    events = ConnectionEvents(log)
-    first_errors: list[BaseException] = []
-
-    async def on_error(exc: Exception) -> None:
-        if not holder:
-            first_errors.append(exc)  # the first connect reports its own failures below
-            return
-        transport = isinstance(exc, OSError | asyncio.TimeoutError) and not isinstance(
-            exc, nerr.FlushTimeoutError
-        )
-        events.error(map_error(exc), reconnecting=transport and not holder[0].is_connected)
-
-    async def on_reconnected() -> None:
-        events.reconnected(holder[0].connected_url if holder else None)
-
-    options: dict[str, Any] = {
-        **client_security_options(settings, servers),
-        "pending_size": settings.reconnect_buffer_size,
-        # A publish that fills the buffer waits for a flush; without a limit that wait never
-        # ends if the connection drops meanwhile (the flusher is gone), and the publisher hangs.
-        "flush_timeout": settings.connect_timeout,
-        "servers": servers,
-        "name": name,
-        # nats-py would retry a first connect forever, silently and even on bad credentials.
-        # So the first connect tries each server twice and fails; the loop below retries with
-        # our backoff and log lines. Reconnecting forever is switched on once connected
-        # (nats-py reads both options when a connection drops).
-        "allow_reconnect": False,
-        "max_reconnect_attempts": 1,
-        "reconnect_time_wait": settings.reconnect_wait,
-        "connect_timeout": settings.connect_timeout,
-        "drain_timeout": settings.drain_timeout,
-        "error_cb": on_error,
-        "disconnected_cb": events.on_disconnected,
-        "reconnected_cb": on_reconnected,
-        "closed_cb": events.on_closed,
-    }
-    attempt = dropped = 0
-    while True:
-        attempt += 1
-        try:
-            client = await nats.connect(**options)
-            break
-        except (TimeoutError, nerr.Error, OSError) as exc:
-            # "no servers available" hides the cause; the last error seen says what it was.
-            cause = first_errors[-1] if first_errors else exc
-            first_errors.clear()
-            mapped = map_error(cause)
-            if isinstance(mapped, NatsAuthError):
-                raise mapped from exc
-            dropped = dropped + 1 if server_dropped_us(cause) else 0
-            if dropped >= REFUSALS_BEFORE_GIVING_UP:
-                raise NatsAuthError(
-                    f"the server at {shown} accepted the connection and closed it during the "
-                    f"handshake {dropped} times in a row ({mapped}): it refuses this client; "
-                    "check the TLS client certificate (NATS_CERT / NATS_KEY), the credentials, "
-                    "and that the URL points at a NATS client port"
-                ) from exc
-            delay = min(settings.reconnect_wait * attempt, _MAX_CONNECT_BACKOFF)
-            log.warning(
-                "NATS not reachable, retrying",
-                url=shown,
-                attempt=attempt,
-                retry_in_seconds=round(delay, 2),
-                error=str(mapped),
-            )
-            if stop is None:
-                await asyncio.sleep(delay)
-                continue
-            try:
-                await asyncio.wait_for(stop.wait(), delay)
-            except TimeoutError:
-                continue
-            raise NatsConnectError(f"stopped before NATS at {shown} was reachable") from exc
-    client.options["allow_reconnect"] = True
-    client.options["max_reconnect_attempts"] = -1
-    pending = (settings.pending_msgs_limit, settings.pending_bytes_limit)
-    connection = Connection(client, log, events=events, pending_limits=pending)
-    holder.append(connection)
-    events.url = connection.connected_url
-    log.info(
-        "Connected to NATS",
-        url=connection.connected_url,
-        connection_name=name,
-        auth=auth_method(settings),
-        tls="tls" in options,
-    )
-    return connection
+def _slow_consumer(subject: str, sid: int) -> Exception:
+    """The error nats-py itself reports for a message dropped over a pending limit."""
+    return nerr.SlowConsumerError(subject=subject, reply="", sid=sid, sub=None)  # type: ignore[arg-type]

@@ -34,8 +34,11 @@ class LossWatch:
     def observe(self, fields: dict[str, Any]) -> None:
         """Look at one `Message received` record's fields (events only: they carry a sequence)."""
         source, sequence = fields.get("source"), fields.get("sequence")
-        if not isinstance(source, str) or not isinstance(sequence, int):
-            return
+        if isinstance(source, str) and isinstance(sequence, int):
+            self.observe_event(source, sequence)
+
+    def observe_event(self, source: str, sequence: int) -> None:
+        """Look at one received event's source and sequence number."""
         verdict, missing = self.tracker.observe(source, sequence)
         if verdict is Verdict.NEXT and not self._bursts.holding:
             return  # the common case: nothing to report, nothing held back

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from nats_pubsub.errors import InvalidMessageError
 from nats_pubsub.schema import decode_event, decode_payment
 
-__all__ = ["Accepted", "inspect_message", "is_payment_subject", "preview", "rejection_fields"]
+__all__ = [
+    "EVENT_FIELDS",
+    "PAYMENT_FIELDS",
+    "Accepted",
+    "inspect_message",
+    "is_payment_subject",
+    "latency_ms",
+    "preview",
+    "rejection_fields",
+]
 
 _PREVIEW_CHARS = 120
 
@@ -24,52 +33,100 @@ def preview(data: bytes, limit: int = _PREVIEW_CHARS) -> str:
     return text[:limit] + "…" if cut or len(text) > limit else text
 
 
+# The fields of a `Message received` record, in order, for each kind of message.
+EVENT_FIELDS: Final = (
+    "message_id",
+    "subject",
+    "source",
+    "sequence",
+    "event_type",
+    "size_bytes",
+    "latency_ms",
+    "reply_to",
+)
+PAYMENT_FIELDS: Final = (
+    "kind",
+    "transaction_id",
+    "subject",
+    "source",
+    "status",
+    "amount",
+    "size_bytes",
+    "latency_ms",
+    "reply_to",
+)
+
+
 class Accepted:
-    """A valid message: the fields to log, its latency, and unknown field names it carried."""
+    """A valid message: its record values (in `names` order), latency and unknown field names.
 
-    __slots__ = ("fields", "latency_ms", "unknown_fields")
+    `sequence` is the event's sequence number (None for payments, which carry none).
+    """
 
-    def __init__(self, fields: dict[str, Any], latency_ms: float, unknown: tuple[str, ...]) -> None:
-        self.fields = fields
+    __slots__ = ("latency_ms", "names", "sequence", "source", "unknown_fields", "values")
+
+    def __init__(
+        self,
+        names: tuple[str, ...],
+        values: tuple[Any, ...],
+        latency_ms: float,
+        unknown: tuple[str, ...],
+        source: str,
+        sequence: int | None,
+    ) -> None:
+        self.names = names
+        self.values = values
         self.latency_ms = latency_ms
         self.unknown_fields = unknown
+        self.source = source
+        self.sequence = sequence
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The record's fields as a dict (built on demand: the hot path uses `values`)."""
+        return dict(zip(self.names, self.values, strict=True))
+
+
+def latency_ms(now_ns: int, sent_ns: int) -> float:
+    """Milliseconds from `sent_ns` to `now_ns`, rounded to 3 decimals (integer math, exact)."""
+    return ((now_ns - sent_ns + 500) // 1000) / 1000
 
 
 def inspect_message(subject: str, data: bytes, reply: str, now_ns: int) -> Accepted:
-    """Validate a delivered message and build its `Message received` fields.
+    """Validate a delivered message and build its `Message received` record values.
 
     Raises InvalidMessageError with a bounded reason when the payload breaks the schema.
     """
     if is_payment_subject(subject):
         payment = decode_payment(data)
         txn = payment.message
-        latency_ms = round((now_ns - payment.timestamp_ns) / 1e6, 3)
-        fields: dict[str, Any] = {
-            "kind": "payment",
-            "transaction_id": txn.transaction_id,
-            "subject": subject,
-            "source": txn.source,
-            "status": txn.status,
-            "amount": txn.amount,
-            "size_bytes": len(data),
-            "latency_ms": latency_ms,
-            "reply_to": reply or None,
-        }
-        return Accepted(fields, latency_ms, payment.unknown_fields)
+        latency = latency_ms(now_ns, payment.timestamp_ns)
+        values: tuple[Any, ...] = (
+            "payment",
+            txn.transaction_id,
+            subject,
+            txn.source,
+            txn.status,
+            txn.amount,
+            len(data),
+            latency,
+            reply or None,
+        )
+        return Accepted(PAYMENT_FIELDS, values, latency, payment.unknown_fields, txn.source, None)
     event = decode_event(data)
     msg = event.message
-    latency_ms = round((now_ns - event.timestamp_ns) / 1e6, 3)
-    fields = {
-        "message_id": msg.message_id,
-        "subject": subject,
-        "source": msg.source,
-        "sequence": msg.sequence,
-        "event_type": msg.data.event_type,
-        "size_bytes": len(data),
-        "latency_ms": latency_ms,
-        "reply_to": reply or None,
-    }
-    return Accepted(fields, latency_ms, event.unknown_fields)
+    latency = latency_ms(now_ns, event.timestamp_ns)
+    values = (
+        msg.message_id,
+        subject,
+        msg.source,
+        msg.sequence,
+        msg.data.event_type,
+        len(data),
+        latency,
+        reply or None,
+    )
+    return Accepted(EVENT_FIELDS, values, latency, event.unknown_fields, msg.source, msg.sequence)
 
 
 def rejection_fields(subject: str, data: bytes, exc: InvalidMessageError) -> dict[str, Any]:

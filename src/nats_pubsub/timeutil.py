@@ -5,7 +5,13 @@ from __future__ import annotations
 import re
 import time
 
-__all__ = ["format_ns", "now_ns", "now_timestamp", "parse_timestamp_ns"]
+__all__ = [
+    "canonical_timestamp_ns",
+    "format_ns",
+    "now_ns",
+    "now_timestamp",
+    "parse_timestamp_ns",
+]
 
 now_ns = time.time_ns
 
@@ -53,14 +59,21 @@ _seconds_seen: dict[str, int] = {}
 _SECONDS_SEEN_MAX = 4096
 
 
+def canonical_timestamp_ns(text: str) -> int | None:
+    """Epoch nanoseconds of a timestamp in the canonical form we publish
+    (2025-10-08T15:30:45.123456Z) whose second was already parsed; None for anything else."""
+    base = _seconds_seen.get(text[:19])
+    if base is None or len(text) != 27 or text[26] != "Z" or text[19] != ".":
+        return None
+    micros = text[20:26]
+    return base + int(micros) * 1000 if micros.isdigit() and micros.isascii() else None
+
+
 def parse_timestamp_ns(text: str) -> int:
     """Return epoch nanoseconds for an ISO-8601 date-time with a zone, else raise ValueError."""
-    # Fast path for the canonical form we publish: 2025-10-08T15:30:45.123456Z
-    if len(text) == 27 and text[26] == "Z" and text[19] == ".":
-        base = _seconds_seen.get(text[:19])
-        micros = text[20:26]
-        if base is not None and micros.isascii() and micros.isdigit():
-            return base + int(micros) * 1000
+    fast = canonical_timestamp_ns(text)
+    if fast is not None:
+        return fast
     match = _ISO.fullmatch(text)
     if match is None:
         raise ValueError("timestamp is not an ISO-8601 date-time with a time zone")
@@ -88,12 +101,13 @@ def parse_timestamp_ns(text: str) -> int:
     return seconds * _NS + nanos
 
 
-_second_cache: list[object] = [-1, ""]
+_second_cache: list[object] = [None, ""]
+_ms_cache: list[object] = [None, ""]
+_MICROS = tuple(f"{n:03d}Z" for n in range(1000))
 
 
-def format_ns(epoch_ns: int) -> str:
-    """Format epoch nanoseconds as UTC ISO-8601 with microseconds and a 'Z' suffix."""
-    seconds, nanos = divmod(epoch_ns, _NS)
+def _second_text(seconds: int) -> str:
+    """'YYYY-MM-DDTHH:MM:SS.' for epoch seconds (the last one cached)."""
     cache = _second_cache
     if cache[0] != seconds:
         days, rem = divmod(seconds, 86400)
@@ -102,7 +116,18 @@ def format_ns(epoch_ns: int) -> str:
         minute, second = divmod(rem, 60)
         cache[0] = seconds
         cache[1] = f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}."
-    return f"{cache[1]}{nanos // 1000:06d}Z"
+    return str(cache[1])
+
+
+def format_ns(epoch_ns: int) -> str:
+    """Format epoch nanoseconds as UTC ISO-8601 with microseconds and a 'Z' suffix."""
+    millis, rest = divmod(epoch_ns, 1_000_000)
+    cache = _ms_cache
+    if cache[0] != millis:  # one text per millisecond; then only the last three digits differ
+        seconds, ms = divmod(millis, 1000)
+        cache[0] = millis
+        cache[1] = f"{_second_text(seconds)}{ms:03d}"
+    return f"{cache[1]}{_MICROS[rest // 1000]}"
 
 
 def now_timestamp() -> str:

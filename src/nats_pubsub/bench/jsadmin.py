@@ -9,7 +9,7 @@ import nats
 
 from nats_pubsub.bench.protocol import devnull_logger
 from nats_pubsub.config import PublisherSettings
-from nats_pubsub.connection import connect
+from nats_pubsub.connecting import connect
 from nats_pubsub.jetstream import JetStream
 from nats_pubsub.streams import stream_spec_for
 

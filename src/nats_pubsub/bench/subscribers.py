@@ -1,7 +1,7 @@
 """Subscriber workers: our services' handlers through our connection layer, bare nats-py, classic.
 
 `ours` is `services.subscriber.make_handler` (or `services.monitor.make_handler`) fed by our
-`connection.connect` and `Inbox.subscribe`, logging every record for real to /dev/null. `bare`
+`connecting.connect` and `Inbox.subscribe`, logging every record for real to /dev/null. `bare`
 only counts. `classic` is the stdlib pattern of `bench.classic`.
 """
 
@@ -20,7 +20,7 @@ from nats_pubsub.bench.report import new_histogram
 from nats_pubsub.capture import SubjectStats
 from nats_pubsub.config import MonitorSettings, SubscriberSettings
 from nats_pubsub.config.security import DEFAULT_PENDING_BYTES_LIMIT, DEFAULT_PENDING_MSGS_LIMIT
-from nats_pubsub.connection import Delivery, connect
+from nats_pubsub.connecting import connect
 from nats_pubsub.services import monitor, subscriber
 from nats_pubsub.services.inbox import Handler, Inbox
 from nats_pubsub.stats import LatencyHistogram, ReceiveStats
@@ -77,12 +77,21 @@ async def _ours(spec: WorkerSpec, tally: _Tally, hdr: Any) -> Any:
         handler = subscriber.make_handler(settings, log, stats, asyncio.Event())
     conn = await connect(settings, name="bench-sub", log=log)
 
-    async def counted(msg: Delivery, extra: dict[str, Any] | None = None) -> str | None:
-        result = await handler(msg, extra)
+    def counted(
+        subject: str,
+        reply: str,
+        data: bytes,
+        headers: dict[str, str] | None,
+        extra: dict[str, Any] | None = None,
+        /,
+    ) -> str | None:
+        result = handler(subject, reply, data, headers, extra)
         tally.tick()
         return result
 
-    await Inbox(conn, log).subscribe([spec.subject], None, counted)
+    await Inbox(conn, log).subscribe(
+        [spec.subject], None, counted, headers=spec.service == "monitor"
+    )
     return conn.close
 
 

@@ -1,20 +1,21 @@
 """Where a consumer's messages come from: core subscriptions, or a durable JetStream consumer.
 
-Either way each message goes to one handler, which returns None when it is done with it or a
-reason when it failed. With JetStream the reason decides the ack: a failure is retried with a
-backoff (`--on-invalid retry`) or copied to `dlq.<stream>` at once (`dead-letter`), and a message
-that is still failing at its last delivery (`--max-deliver`) is dead-lettered too.
+Either way each message goes to one handler, a plain function (no coroutine per message) called
+as `handler(subject, reply, data, headers, extra)`, which returns None when it is done with it or
+a reason when it failed. Core messages reach it through the connection's direct path. With
+JetStream the reason decides the ack: a failure is retried with a backoff (`--on-invalid retry`)
+or copied to `dlq.<stream>` at once (`dead-letter`), and a message that is still failing at its
+last delivery (`--max-deliver`) is dead-lettered too.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
-from nats_pubsub.config.services import ConsumerSettings
-from nats_pubsub.connection import Connection, Delivery
+from nats_pubsub.connection import Connection
 from nats_pubsub.consumers import JsDelivery, PullConsumer, bind_durable
 from nats_pubsub.errors import NatsError
 from nats_pubsub.jetstream import JetStream, provision, retry_busy
@@ -31,10 +32,27 @@ from nats_pubsub.streams import (
 )
 from nats_pubsub.timeutil import format_ns
 
+if TYPE_CHECKING:
+    from nats_pubsub.config.services import ConsumerSettings
+
 __all__ = ["Handler", "Inbox", "js_record_fields"]
 
-# Returns None when the message is done with, else why it failed.
-Handler = Callable[[Delivery, dict[str, Any] | None], Awaitable[str | None]]
+
+class Handler(Protocol):
+    """handler(subject, reply, data, headers, extra): None when the message is done with, else
+    why it failed. `headers` is None unless asked for; `extra` holds fields for the record."""
+
+    def __call__(
+        self,
+        subject: str,
+        reply: str,
+        data: bytes,
+        headers: dict[str, str] | None,
+        extra: dict[str, Any] | None = None,
+        /,
+    ) -> str | None: ...
+
+
 _FETCH_WAIT = 1.0  # seconds a fetch waits for messages before the loop looks at `stop` again
 
 
@@ -69,11 +87,13 @@ class Inbox:
         default_durable: str,
         handler: Handler,
         stop: asyncio.Event,
+        *,
+        headers: bool = False,
     ) -> dict[str, Any]:
         """A durable consumer with --jetstream (one subject: its filter), else subscriptions;
         returns the stream, durable and start it bound (empty for core NATS)."""
         if not settings.jetstream:
-            await self.subscribe(subjects, queue, handler)
+            await self.subscribe(subjects, queue, handler, headers=headers)
             return {}
         if len(subjects) != 1:
             raise ValueError("with --jetstream, give one --subject (the consumer's filter)")
@@ -81,14 +101,17 @@ class Inbox:
             settings, subjects[0], default_durable, handler, stop, settings.count
         )
 
-    async def subscribe(self, subjects: Sequence[str], queue: str | None, handler: Handler) -> None:
+    async def subscribe(
+        self,
+        subjects: Sequence[str],
+        queue: str | None,
+        handler: Handler,
+        *,
+        headers: bool = False,
+    ) -> None:
         """Core NATS: subscribe to each subject (optionally in a queue group)."""
-
-        async def on_message(msg: Delivery) -> None:
-            await handler(msg, None)
-
         for subject in subjects:
-            await self._conn.subscribe(subject, on_message, queue=queue)
+            await self._conn.subscribe_direct(subject, handler, queue, headers=headers)
         # Make sure the server has our subscriptions before we say we are ready.
         await self._conn.flush()
 
@@ -209,7 +232,13 @@ class _FetchLoop:
         if delivered > 1:
             self._stats.redelivered += 1
         try:
-            reason = await self._handler(delivery, js_record_fields(delivery))
+            reason = self._handler(
+                delivery.subject,
+                delivery.reply,
+                delivery.data,
+                delivery.headers,
+                js_record_fields(delivery),
+            )
         except Exception as exc:  # any processing failure is retried, never fatal
             reason = f"processing failed: {type(exc).__name__}: {exc}"
             outcome = Outcome.RETRY

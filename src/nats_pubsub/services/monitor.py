@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nats_pubsub.capture import SubjectStats, capture, is_ignored, should_log
-from nats_pubsub.config import MonitorSettings
-from nats_pubsub.connection import Delivery, connect
+from nats_pubsub.capture_fast import capture_fast
+from nats_pubsub.connecting import connect
 from nats_pubsub.errors import NatsError
 from nats_pubsub.health import expose
 from nats_pubsub.logs import Logger
 from nats_pubsub.services.inbox import Handler, Inbox
 
+if TYPE_CHECKING:
+    from nats_pubsub.config import MonitorSettings
+
 __all__ = ["DEFAULT_DURABLE", "make_handler", "run_monitor"]
 
 DEFAULT_DURABLE = "payment-monitor"
+_MAX_CACHED_SUBJECTS = 10_000
 
 
 def make_handler(
@@ -24,22 +28,45 @@ def make_handler(
     """The per-message work: skip ignored subjects, classify, sample, log, count."""
     count = settings.count
     ignore = settings.ignore_patterns
+    ignored_subjects: dict[str, bool] = {}  # is_ignored per subject, bounded
+    max_bytes, sample_rate, errors_only = (
+        settings.max_payload_bytes,
+        settings.sample_rate,
+        settings.errors_only,
+    )
+    captured_at = {
+        level: log.emitter(level, "Message captured", "on_message")
+        for level in ("INFO", "WARNING", "ERROR")
+    }
 
-    async def on_message(msg: Delivery, extra: dict[str, Any] | None = None) -> str | None:
-        subject = msg.subject
-        if is_ignored(subject, ignore):
+    def on_message(
+        subject: str,
+        reply: str,
+        data: bytes,
+        headers: dict[str, str] | None,
+        extra: dict[str, Any] | None = None,
+        /,
+    ) -> str | None:
+        skip = ignored_subjects.get(subject)
+        if skip is None:
+            if len(ignored_subjects) >= _MAX_CACHED_SUBJECTS:
+                ignored_subjects.clear()
+            skip = ignored_subjects[subject] = is_ignored(subject, ignore)
+        if skip:
             stats.ignored += 1
             return None
-        data = msg.data
-        captured = capture(subject, msg.reply, data, msg.headers, settings.max_payload_bytes)
+        captured = capture_fast(subject, reply, data, headers, max_bytes) or capture(
+            subject, reply, data, headers, max_bytes
+        )
+        level = captured.level
         index = stats.messages
-        stats.add(subject, len(data), captured.level)
-        if should_log(captured.level, index, settings.sample_rate, settings.errors_only):
+        stats.add(subject, len(data), level)
+        if should_log(level, index, sample_rate, errors_only):
             stats.logged += 1
             fields = captured.fields
             if extra:
                 fields = {**fields, **extra}
-            log.log(captured.level, "Message captured", fields)
+            captured_at[level](fields)
         if count is not None and stats.messages >= count:
             reached.set()
         return None  # capturing never fails: whatever arrived is logged as it is
@@ -64,7 +91,9 @@ async def run_monitor(settings: MonitorSettings, log: Logger, stop: asyncio.Even
     if settings.jetstream and subjects == [">"] and not settings.stream_name:
         wanted = ["payments.>"]
     try:
-        bound = await inbox.start(settings, wanted, None, DEFAULT_DURABLE, handler, stop)
+        bound = await inbox.start(
+            settings, wanted, None, DEFAULT_DURABLE, handler, stop, headers=True
+        )
     except (NatsError, ValueError) as exc:
         log.error("Could not subscribe", subjects=subjects, error=str(exc))
         await conn.close()

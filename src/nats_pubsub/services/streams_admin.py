@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 
 from nats_pubsub.config import StreamsSettings
-from nats_pubsub.connection import connect
+from nats_pubsub.connecting import connect
 from nats_pubsub.errors import NatsError
 from nats_pubsub.jetstream import JetStream
 from nats_pubsub.logs import Logger

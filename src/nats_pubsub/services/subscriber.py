@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nats_pubsub.config import SubscriberSettings
-from nats_pubsub.connection import Delivery, connect
+from nats_pubsub.connecting import connect
 from nats_pubsub.errors import InvalidMessageError, NatsError
 from nats_pubsub.health import expose
 from nats_pubsub.logs import Logger
 from nats_pubsub.loss import LossWatch
-from nats_pubsub.receiving import inspect_message, rejection_fields
+from nats_pubsub.receiving import (
+    EVENT_FIELDS,
+    PAYMENT_FIELDS,
+    inspect_message,
+    is_payment_subject,
+    rejection_fields,
+)
+from nats_pubsub.schema import DECODE_ERRORS, decode_event_strict
 from nats_pubsub.services.inbox import Handler, Inbox
 from nats_pubsub.stats import ReceiveStats
-from nats_pubsub.timeutil import now_ns
+from nats_pubsub.timeutil import canonical_timestamp_ns, now_ns
+
+if TYPE_CHECKING:  # the service process never needs pydantic's models at import
+    from nats_pubsub.config import SubscriberSettings
 
 __all__ = ["DEFAULT_DURABLE", "make_handler", "run_subscriber"]
 
@@ -29,19 +38,62 @@ def make_handler(
     every = settings.metrics_every
     warned_fields: set[str] = set()
     loss = LossWatch(log, stats.sequences)
-    received = log.emitter("INFO", "Message received", "on_message")
+    observe_sequence = loss.observe_event
+    event_received = log.record_emitter("INFO", "Message received", EVENT_FIELDS, "on_message")
+    payment_received = log.record_emitter("INFO", "Message received", PAYMENT_FIELDS, "on_message")
+    with_extra = log.emitter("INFO", "Message received", "on_message")
     observe_latency = stats.latency.add
     observe_histogram = stats.histogram.observe
 
-    async def on_message(msg: Delivery, extra: dict[str, Any] | None = None) -> str | None:
-        data = msg.data
+    def on_message(
+        subject: str,
+        reply: str,
+        data: bytes,
+        headers: dict[str, str] | None,
+        extra: dict[str, Any] | None = None,
+        /,
+    ) -> str | None:
+        # The fast path: a canonical event (strict schema, no unknown fields, our timestamp
+        # form) is logged here with no intermediate objects. Anything else takes the general
+        # path below, which decides the same way (tests/services/test_subscriber_paths.py).
+        if extra is None and not is_payment_subject(subject):
+            try:
+                msg = decode_event_strict(data)
+            except DECODE_ERRORS:
+                msg = None
+            if msg is not None:
+                source, sequence = msg.source, msg.sequence
+                sent = canonical_timestamp_ns(msg.timestamp)
+                if sent is not None and msg.message_id == f"{source}-{sequence}":
+                    size = len(data)
+                    latency = ((now_ns() - sent + 500) // 1000) / 1000
+                    stats.received_bytes += size
+                    stats.valid += 1
+                    observe_latency(latency)
+                    observe_histogram(latency)
+                    event_received(
+                        msg.message_id,
+                        subject,
+                        source,
+                        sequence,
+                        msg.data.event_type,
+                        size,
+                        latency,
+                        reply or None,
+                    )
+                    observe_sequence(source, sequence)
+                    if count is not None and stats.valid >= count:
+                        reached.set()
+                    if (stats.valid + stats.invalid) % every == 0:
+                        log.info("Subscriber metrics", **stats.snapshot())
+                    return None
         stats.received_bytes += len(data)
         failure = None
         try:
-            accepted = inspect_message(msg.subject, data, msg.reply, now_ns())
+            accepted = inspect_message(subject, data, reply, now_ns())
         except InvalidMessageError as exc:
             stats.reject(exc.reason)
-            fields = rejection_fields(msg.subject, data, exc)
+            fields = rejection_fields(subject, data, exc)
             if extra:
                 fields.update(extra)
             log.error("Invalid message", **fields)
@@ -51,20 +103,17 @@ def make_handler(
             latency = accepted.latency_ms
             observe_latency(latency)
             observe_histogram(latency)
-            fields = accepted.fields
+            seq = accepted.sequence
             if extra:
-                fields.update(extra)
-            received(fields)
-            loss.observe(fields)
-            for name in accepted.unknown_fields:
-                if name not in warned_fields:
-                    warned_fields.add(name)
-                    log.warning(
-                        "Unknown field in message",
-                        field=name,
-                        subject=msg.subject,
-                        note="accepted; warned once per field name",
-                    )
+                with_extra({**accepted.fields, **extra})
+            elif seq is None:
+                payment_received(*accepted.values)
+            else:
+                event_received(*accepted.values)
+            if seq is not None:
+                observe_sequence(accepted.source, seq)
+            if accepted.unknown_fields:
+                _warn_unknown(log, subject, accepted.unknown_fields, warned_fields)
             if count is not None and stats.valid >= count:
                 reached.set()
         if (stats.valid + stats.invalid) % every == 0:
@@ -72,6 +121,19 @@ def make_handler(
         return failure
 
     return on_message
+
+
+def _warn_unknown(log: Logger, subject: str, names: tuple[str, ...], warned: set[str]) -> None:
+    """One WARNING per unknown field name, the first time a peer sends it."""
+    for name in names:
+        if name not in warned:
+            warned.add(name)
+            log.warning(
+                "Unknown field in message",
+                field=name,
+                subject=subject,
+                note="accepted; warned once per field name",
+            )
 
 
 async def run_subscriber(settings: SubscriberSettings, log: Logger, stop: asyncio.Event) -> int:

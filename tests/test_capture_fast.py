@@ -1,0 +1,112 @@
+"""Tests for nats_pubsub.capture_fast: the hot path logs exactly what capture() would."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nats_pubsub.capture import EXTRACTED_FIELDS, capture
+from nats_pubsub.capture_fast import capture_fast, subject_is_error
+from tests.test_capture import EVENT, GARBAGE, LIMIT, TXN, json_values, logged_line
+
+_HEAD = ("timestamp", "module", "function")
+
+
+def _record(level: str, fields: dict[str, Any]) -> dict[str, Any]:
+    record = logged_line(level, fields)
+    for key in _HEAD:
+        record.pop(key)
+    return record
+
+
+def _assert_same(subject: str, data: bytes, headers: dict[str, str] | None = None) -> bool:
+    """When the fast path answers, its record equals capture()'s; True if it answered."""
+    fast = capture_fast(subject, "_INBOX.r", data, headers, LIMIT)
+    if fast is None:
+        return False
+    slow = capture(subject, "_INBOX.r", data, headers, LIMIT)
+    assert fast.level == slow.level
+    assert _record(fast.level, fast.fields) == _record(slow.level, slow.fields)
+    return True
+
+
+@pytest.mark.parametrize("message", [TXN, EVENT, {**TXN, "status": "approved"}, {}])
+def test_common_messages_take_the_fast_path(message: dict[str, Any]) -> None:
+    """Payments, events and empty objects are captured by the fast path, as capture() would."""
+    assert _assert_same("payments.card", json.dumps(message).encode())
+
+
+def test_headers_are_recorded_on_the_fast_path() -> None:
+    """Headers end up in the record as with capture()."""
+    assert _assert_same("q", b'{"a": 1}', {"Nats-Msg-Id": "x"})
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        json.dumps(TXN, indent=2).encode(),  # pretty-printed: one record must stay one line
+        b'{"a": "\xff"}',  # invalid UTF-8 inside a string msgspec would skip unchecked
+        b'{"a": 1e400}',  # out of range number msgspec would skip unchecked
+        b'{"a": ' + b"1" * 400 + b"}",
+        b'{"a":' * 40 + b"1" + b"}" * 40,  # deeper than the rendering limit
+        b'{"status": {"code": 1}}',  # a known field that is not a scalar
+        b'{"data": "text"}',
+        b"[1, 2]",
+        b"",
+        b" {}",
+    ],
+)
+def test_unusual_payloads_are_left_to_capture(data: bytes) -> None:
+    """Payloads the fast path cannot vouch for return None (capture() decides)."""
+    assert capture_fast("s", "", data, None, LIMIT) is None
+
+
+def test_payload_over_the_limit_is_left_to_capture() -> None:
+    """A payload longer than the limit is cut by capture(), not embedded whole."""
+    assert capture_fast("s", "", json.dumps(TXN).encode(), None, 10) is None
+
+
+@pytest.mark.parametrize(("name", "data", "level"), GARBAGE)
+def test_garbage_corpus_agrees(name: str, data: bytes, level: str) -> None:
+    """Every garbage payload is either left to capture() or logged exactly as it would."""
+    _assert_same("garbage", data)
+
+
+_field_values = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=250)
+_objects = st.dictionaries(
+    st.sampled_from([*EXTRACTED_FIELDS, "data", "other"]) | st.text(max_size=5),
+    _field_values | json_values | st.dictionaries(st.sampled_from(EXTRACTED_FIELDS), _field_values),
+    max_size=8,
+)
+
+
+@settings(max_examples=300)
+@given(
+    value=_objects,
+    subject=st.sampled_from(["payments.card", "orders.failed", "a.ERROR.b", "x"]),
+    spaced=st.booleans(),
+)
+def test_any_object_agrees_with_capture(value: dict[str, Any], subject: str, spaced: bool) -> None:
+    """Generated JSON objects: the fast path's record is capture()'s record."""
+    data = json.dumps(value, separators=(", ", ": ") if spaced else (",", ":")).encode()
+    _assert_same(subject, data)
+
+
+@settings(max_examples=300)
+@given(data=st.binary(max_size=300))
+def test_any_bytes_agree_with_capture(data: bytes) -> None:
+    """Arbitrary bytes: the fast path never logs something capture() would not."""
+    _assert_same("bytes", b"{" + data)
+
+
+@pytest.mark.parametrize(
+    ("subject", "error"),
+    [("payments.declined", True), ("a.Failed", True), ("errors.x", False), ("ok", False)],
+)
+def test_subject_is_error(subject: str, error: bool) -> None:
+    """An error status as a whole subject token makes the subject an error one."""
+    assert subject_is_error(subject) is error
