@@ -286,3 +286,28 @@ def test_decode_payment_missing_field_is_schema() -> None:
     with pytest.raises(InvalidMessageError) as info:
         decode_payment(payload(transaction))
     assert info.value.reason == "schema"
+
+
+@pytest.mark.parametrize("source", ["pub", 'odd "host"\\ü%d', "tab\there"])
+def test_next_encoded_is_the_encoded_next(source: str) -> None:
+    """next_encoded gives the same numbers, type and JSON bytes as encode(next()), same seed."""
+    by_struct = EventFactory(source, (*DEFAULT_EVENT_TYPES, 'we%ird"type'), seed=9)
+    by_template = EventFactory(source, (*DEFAULT_EVENT_TYPES, 'we%ird"type'), seed=9)
+    for stamp in (STAMP, 'not "a" stamp\\', "line\nbreak"):
+        for _ in range(50):
+            message = by_struct.next(stamp)
+            seq, event_type, payload = by_template.next_encoded(stamp)
+            assert (seq, event_type) == (message.sequence, message.data.event_type)
+            assert payload == encode(message)
+
+
+@pytest.mark.parametrize("epoch_ns", [0, 999_999_999, 1_714_979_289_123_456_789])
+def test_next_encoded_at_stamps_as_format_ns(epoch_ns: int) -> None:
+    """next_encoded_at(ns) is the JSON of next(format_ns(ns)), down to the microseconds."""
+    from nats_pubsub.timeutil import format_ns
+
+    by_struct = EventFactory("pub", DEFAULT_EVENT_TYPES, seed=4)
+    by_clock = EventFactory("pub", DEFAULT_EVENT_TYPES, seed=4)
+    for step in range(3):
+        at = epoch_ns + step * 1_000_000_001
+        assert by_clock.next_encoded_at(at)[2] == encode(by_struct.next(format_ns(at)))

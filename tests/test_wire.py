@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from nats.protocol import command
 
-from nats_pubsub.wire import hpub_frame, msg_id_header
+from nats_pubsub.wire import HpubPrefix, hpub_frame, msg_id_header
 
 
 def test_frame_matches_the_clients_encoding() -> None:
@@ -36,3 +36,18 @@ def test_line_breaks_in_ids_are_refused(bad: str) -> None:
     """An id with a line break would corrupt the protocol stream, so it is refused."""
     with pytest.raises(ValueError, match="line break"):
         msg_id_header(bad)
+
+
+def test_prefix_frame_matches_hpub_frame() -> None:
+    """A subject's cached command start builds the same frame as hpub_frame."""
+    assert HpubPrefix("events.x").frame("ü-7".encode(), b"{}") == hpub_frame(
+        "events.x", "ü-7", b"{}"
+    )
+
+
+def test_reply_frame_matches_the_clients_encoding() -> None:
+    """With a reply subject, the frame is nats-py's own hpub command, byte for byte."""
+    header = msg_id_header("pub-9@run")
+    theirs = command.hpub_cmd("events.x", "_INBOX.abc.1", bytearray(header), b'{"a":1}')
+    ours = HpubPrefix("events.x").reply_frame(b"_INBOX.abc.1", b"pub-9@run", b'{"a":1}')
+    assert ours == bytes(theirs)

@@ -1,9 +1,12 @@
-"""Acknowledged JetStream publishing with a bounded window of messages in flight.
+"""Publishing many messages per event-loop turn, and acked JetStream publishing with a window.
 
-Part of the connection layer (it drives the nats-py client directly): each publish carries a reply
-subject under one inbox subscription; acks are decoded with msgspec and matched by token; one timer
-walks the oldest pending publishes and retries those past the ack timeout with the same
-`Nats-Msg-Id`, so the stream never stores a retry twice. No future, task or timer per message.
+Part of the connection layer (it drives the nats-py client directly). `FrameQueue` hands prebuilt
+protocol frames (wire.py) to the client in one piece per batch, exactly as its own `publish()`
+queues them one by one. `AckWindow` publishes with up to `window` messages in flight: each carries
+a reply subject under one inbox subscription (delivered straight from the read loop); acks are
+decoded with msgspec and matched by token; one timer walks the oldest pending publishes and
+retries those past the ack timeout with the same `Nats-Msg-Id`, so the stream never stores a retry
+twice. No future, task or timer per message.
 """
 
 from __future__ import annotations
@@ -15,24 +18,26 @@ from typing import Any
 
 import msgspec
 
+from nats_pubsub.client_errors import CLIENT_ERRORS, map_error
 from nats_pubsub.connection import Connection
 from nats_pubsub.errors import NatsError
 from nats_pubsub.logs import Logger
+from nats_pubsub.wire import (
+    HEADER_OVERHEAD,
+    HPUB_FORMAT,
+    HPUB_REPLY_FORMAT,
+    HpubPrefix,
+    check_msg_id,
+)
 
-__all__ = ["AckWindow", "PubAckInfo"]
+__all__ = ["AckWindow", "FrameQueue", "PubAckInfo"]
 
 _RETRY_WARN_EVERY = 5.0  # seconds between "Acknowledgement timed out" warnings
-
-
-class PubAckInfo:
-    """The server's acknowledgement of a JetStream publish."""
-
-    __slots__ = ("duplicate", "sequence", "stream")
-
-    def __init__(self, stream: str, sequence: int, duplicate: bool) -> None:
-        self.stream = stream
-        self.sequence = sequence
-        self.duplicate = duplicate
+# nats-py internals a frame queue uses besides those `Connection.fast_publish` checks.
+_QUEUE_ATTRS = ("_pending", "_pending_data_size", "_max_pending_size", "is_draining_pubs")
+_PREFIXES_MAX = 1024  # subjects whose HPUB prefix is kept
+# HPUB_REPLY_FORMAT with the reply subject as the inbox prefix and a numbered token
+_HPUB_REPLY = HPUB_REPLY_FORMAT.replace(b"%b %d", b"%b%d %d", 1)
 
 
 class _ApiError(msgspec.Struct):
@@ -41,26 +46,127 @@ class _ApiError(msgspec.Struct):
     description: str = ""
 
 
-class _AckReply(msgspec.Struct):
+class PubAckInfo(msgspec.Struct):
+    """The server's acknowledgement of a JetStream publish (decoded straight from its JSON)."""
+
     stream: str = ""
-    seq: int = 0
+    sequence: int = msgspec.field(default=0, name="seq")
     duplicate: bool = False
     error: _ApiError | None = None
 
 
-_decode_ack = msgspec.json.Decoder(_AckReply).decode
+_decode_ack = msgspec.json.Decoder(PubAckInfo).decode
 
-AckCallback = Callable[[Any, PubAckInfo, int], None]
+AckCallback = Callable[[Any, PubAckInfo], None]
 FailCallback = Callable[[Any, str], None]
 
 
-class _Job:
-    __slots__ = ("attempt", "context", "deadline", "headers", "payload", "subject")
+class FrameQueue:
+    """Frames for one connection, collected during an event-loop turn and queued in one piece.
 
-    def __init__(self, subject: str, payload: bytes, headers: dict[str, str], context: Any) -> None:
+    Usable while `is_open()`: connected, not draining, on a nats-py with the internals used.
+    Otherwise publish through `Connection` (which also buffers while reconnecting).
+    """
+
+    __slots__ = (
+        "_conn",
+        "_frames",
+        "_messages",
+        "_nc",
+        "_payload_bytes",
+        "_prefixes",
+        "_starts",
+        "_usable",
+    )
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._nc: Any = conn.client
+        self._usable = conn.fast_publish and all(hasattr(self._nc, a) for a in _QUEUE_ATTRS)
+        self._frames: list[bytes] = []
+        self._messages = 0
+        self._payload_bytes = 0
+        self._prefixes: dict[str, HpubPrefix] = {}
+        self._starts: dict[str, bytes] = {}  # subject -> its HPUB command start
+
+    def is_open(self) -> bool:
+        """True when frames can be queued on the client now."""
+        nc = self._nc
+        return self._usable and nc.is_connected and not nc.is_draining_pubs
+
+    @property
+    def max_payload(self) -> int:
+        """The largest payload the server accepts (larger ones go through `Connection`)."""
+        return int(self._nc._max_payload)
+
+    def prefix(self, subject: str) -> HpubPrefix:
+        """The frame builder of `subject` (kept for the subjects seen most recently)."""
+        prefix = self._prefixes.get(subject)
+        if prefix is None:
+            if len(self._prefixes) >= _PREFIXES_MAX:
+                self._prefixes.clear()
+                self._starts.clear()
+            prefix = self._prefixes[subject] = HpubPrefix(subject)
+        return prefix
+
+    def add(self, frame: bytes, payload_size: int) -> None:
+        """Collect one frame carrying a payload of `payload_size` bytes."""
+        self._frames.append(frame)
+        self._messages += 1
+        self._payload_bytes += payload_size
+
+    def start(self, subject: str) -> bytes:
+        """The start of an HPUB command to `subject` (b"HPUB subject ")."""
+        start = self._starts.get(subject)
+        if start is None:
+            start = self._starts[subject] = self.prefix(subject).start
+        return start
+
+    def add_hpub(self, subject: str, msg_id: str, payload: bytes) -> None:
+        """Collect one message with a `Nats-Msg-Id` header (the frame `wire.hpub_frame` builds)."""
+        start = self._starts.get(subject) or self.start(subject)
+        if "\r" in msg_id or "\n" in msg_id:
+            check_msg_id(msg_id)  # raises
+        mid = msg_id.encode()
+        size = HEADER_OVERHEAD + len(mid)
+        length = len(payload)
+        self._frames.append(HPUB_FORMAT % (start, size, size + length, mid, payload))
+        self._messages += 1
+        self._payload_bytes += length
+
+    async def flush(self) -> None:
+        """Queue the frames collected on the client and let its flusher write them."""
+        frames = self._frames
+        if frames:
+            nc = self._nc
+            data = b"".join(frames)
+            frames.clear()
+            nc._pending.append(data)
+            nc._pending_data_size += len(data)
+            nc.stats["out_msgs"] += self._messages
+            nc.stats["out_bytes"] += self._payload_bytes
+            self._messages = self._payload_bytes = 0
+        try:
+            await self.kick()
+        except CLIENT_ERRORS as exc:
+            raise map_error(exc) from exc
+
+    async def kick(self) -> None:
+        """Wake the client's flusher, or wait for it when over the client's buffer limit."""
+        nc = self._nc
+        if 0 < nc._max_pending_size < nc._pending_data_size:
+            await nc._flush_pending(force_flush=True)
+        elif nc._flush_queue is not None and nc._flush_queue.empty():
+            await nc._flush_pending()
+
+
+class _Job:
+    __slots__ = ("attempt", "context", "deadline", "msg_id", "payload", "subject")
+
+    def __init__(self, subject: str, payload: bytes, msg_id: bytes, context: Any) -> None:
         self.subject = subject
         self.payload = payload
-        self.headers = headers
+        self.msg_id = msg_id
         self.context = context
         self.attempt = 1
         self.deadline = 0.0
@@ -80,8 +186,10 @@ class AckWindow:
         on_fail: FailCallback,
         log: Logger,
     ) -> None:
+        self._conn = conn
         self._nc = conn.client
-        self._slots = asyncio.Semaphore(window)
+        self.frames = FrameQueue(conn)
+        self._window = window
         self._timeout = ack_timeout
         self._retries = retries
         self._on_ack = on_ack
@@ -90,6 +198,10 @@ class AckWindow:
         self._pending: dict[str, _Job] = {}  # token -> job, oldest deadline first
         self._next_token = 0
         self._prefix = ""
+        self._reply = b""
+        self._cut = 0
+        self._room: asyncio.Future[None] | None = None  # a publisher waiting for a free slot
+        self._deadline = 0.0  # when the acks of the batch being collected are due
         self._idle = asyncio.Event()
         self._idle.set()
         self._sweeper: asyncio.Task[None] | None = None
@@ -104,25 +216,74 @@ class AckWindow:
     async def start(self) -> None:
         """Subscribe to the ack inbox (once, before the first publish)."""
         self._prefix = self._nc.new_inbox()
+        self._reply = f"{self._prefix}.".encode()
+        self._cut = len(self._prefix) + 1
         try:
-            await self._nc.subscribe(f"{self._prefix}.*", cb=self._on_reply)
-        except Exception as exc:
+            await self._conn.subscribe_direct(f"{self._prefix}.*", self._on_reply, headers=True)
+        except NatsError as exc:
             raise NatsError(f"could not subscribe for acks: {exc}") from exc
+
+    async def room(self) -> int:
+        """Wait until a slot is free; how many are. Starts the ack timeout of the next batch."""
+        while len(self._pending) >= self._window:
+            self._room = asyncio.get_running_loop().create_future()
+            await self._room
+        self._deadline = time.monotonic() + self._timeout
+        return self._window - len(self._pending)
 
     async def publish(self, subject: str, payload: bytes, msg_id: str, context: Any) -> None:
         """Send one message; returns once it is in flight (waits for a free slot first)."""
-        await self._slots.acquire()
-        self._idle.clear()
-        await self._send(_Job(subject, payload, {"Nats-Msg-Id": msg_id}, context))
+        await self.room()
+        job = _Job(subject, payload, check_msg_id(msg_id).encode(), context)
+        if self.frames.is_open() and len(payload) <= self.frames.max_payload:
+            self._queue(job, self._deadline)
+            await self.flush()
+        else:
+            await self._send(job)
+
+    def put(self, subject: str, payload: bytes, msg_id: str, context: Any) -> None:
+        """Collect one message for the next `flush`: only while `room()` and `frames.is_open()`.
+
+        Messages larger than the server takes go through `publish` instead.
+        """
+        if "\r" in msg_id or "\n" in msg_id:
+            check_msg_id(msg_id)  # raises
+        self._queue(_Job(subject, payload, msg_id.encode(), context), self._deadline)
+
+    def _queue(self, job: _Job, deadline: float) -> None:
+        self._next_token = token = self._next_token + 1
+        job.deadline = deadline
+        self._pending[str(token)] = job
+        frames = self.frames
+        start = frames.start(job.subject)
+        size = HEADER_OVERHEAD + len(job.msg_id)
+        length = len(job.payload)
+        frames.add(
+            _HPUB_REPLY % (start, self._reply, token, size, size + length, job.msg_id, job.payload),
+            length,
+        )
+
+    async def flush(self) -> None:
+        """Hand the messages collected by `put` to the client, and watch their acks."""
+        if self._pending:
+            self._idle.clear()
+            if self._sweeper is None or self._sweeper.done():
+                self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
+        await self.frames.flush()
 
     async def _send(self, job: _Job) -> None:
+        """Publish one job through nats-py itself (reconnecting, or an oversized payload)."""
         self._next_token += 1
         token = str(self._next_token)
         job.deadline = time.monotonic() + self._timeout
         self._pending[token] = job
+        self._idle.clear()
         try:
             await self._nc.publish(
-                job.subject, job.payload, reply=f"{self._prefix}.{token}", headers=job.headers
+                job.subject,
+                job.payload,
+                reply=f"{self._prefix}.{token}",
+                headers={"Nats-Msg-Id": job.msg_id.decode()},
             )
         except Exception as exc:
             self._pending.pop(token, None)
@@ -131,22 +292,29 @@ class AckWindow:
         if self._sweeper is None or self._sweeper.done():
             self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
 
-    async def _on_reply(self, msg: Any) -> None:
-        job = self._pending.pop(msg.subject[len(self._prefix) + 1 :], None)
+    def _on_reply(
+        self, subject: str, reply: str, data: bytes, headers: dict[str, str] | None
+    ) -> None:
+        job = self._pending.pop(subject[self._cut :], None)
         if job is None:
             return  # the ack of an attempt that already timed out; its retry is in flight
-        if msg.headers and msg.headers.get("Status") == "503":
+        if headers and headers.get("Status") == "503":
             self._finish(job, None, "no stream stores this subject (no responders)")
             return
         try:
-            reply = _decode_ack(msg.data)
+            ack = _decode_ack(data)
         except msgspec.DecodeError:
-            self._finish(job, None, f"unreadable acknowledgement: {msg.data[:80]!r}")
+            self._finish(job, None, f"unreadable acknowledgement: {data[:80]!r}")
             return
-        if reply.error is not None:
-            self._finish(job, None, f"{reply.error.description} (code {reply.error.err_code})")
+        if ack.error is not None:
+            self._finish(job, None, f"{ack.error.description} (code {ack.error.err_code})")
             return
-        self._finish(job, PubAckInfo(reply.stream, reply.seq, reply.duplicate), None)
+        room = self._room  # `_finish` inlined: this is once per message
+        if room is not None and not room.done():
+            room.set_result(None)
+        self._on_ack(job.context, ack)
+        if not self._pending:
+            self._idle.set()
 
     async def _sweep(self) -> None:
         """Retry or fail publishes whose ack is overdue, oldest first, until none is pending."""
@@ -162,7 +330,11 @@ class AckWindow:
                 job.attempt += 1
                 self.retried += 1
                 self._warn_retrying()
-                await self._send(job)
+                if self.frames.is_open() and len(job.payload) <= self.frames.max_payload:
+                    self._queue(job, time.monotonic() + self._timeout)
+                    await self.frames.flush()
+                else:
+                    await self._send(job)
             else:
                 self._finish(job, None, f"no acknowledgement after {job.attempt} attempts")
 
@@ -179,9 +351,11 @@ class AckWindow:
             )
 
     def _finish(self, job: _Job, ack: PubAckInfo | None, error: str | None) -> None:
-        self._slots.release()
+        room = self._room
+        if room is not None and not room.done():
+            room.set_result(None)
         if ack is not None:
-            self._on_ack(job.context, ack, job.attempt)
+            self._on_ack(job.context, ack)
         else:
             self._on_fail(job.context, error or "unknown error")
         if not self._pending:

@@ -11,9 +11,10 @@ from typing import Annotated, Final, TypeVar
 import msgspec
 
 from nats_pubsub.errors import InvalidMessageError
-from nats_pubsub.timeutil import parse_timestamp_ns
+from nats_pubsub.timeutil import format_ns, parse_timestamp_ns
 
 __all__ = [
+    "DECODE_ERRORS",
     "DEFAULT_EVENT_TYPES",
     "RANDOM_FIELD_VALUES",
     "DecodedEvent",
@@ -23,6 +24,7 @@ __all__ = [
     "EventMessage",
     "PaymentTransaction",
     "decode_event",
+    "decode_event_strict",
     "decode_payment",
     "describe_event_type",
     "encode",
@@ -106,7 +108,15 @@ def describe_event_type(event_type: str) -> str:
 class EventFactory:
     """Builds the publisher's messages: numbering, random values and the description."""
 
-    __slots__ = ("_descriptions", "_event_types", "_rng", "sequence", "source")
+    __slots__ = (
+        "_descriptions",
+        "_event_types",
+        "_rng",
+        "_stamp",
+        "_templates",
+        "sequence",
+        "source",
+    )
 
     def __init__(self, source: str, event_types: tuple[str, ...], seed: int | None = None) -> None:
         if not event_types:
@@ -116,14 +126,27 @@ class EventFactory:
         self._event_types = event_types
         self._descriptions = {t: describe_event_type(t) for t in event_types}
         self._rng = random.Random(seed)
+        # event type -> its description, the encoded message with %-placeholders (timestamp
+        # given as text, or as the second's prefix and the microseconds)
+        self._templates: dict[str, tuple[str, bytes, bytes]] = {}
+        self._stamp: tuple[int | None, bytes] = (None, b"")  # a second, its timestamp prefix
 
-    def next(self, timestamp: str) -> EventMessage:
-        """Return the next message, numbered one higher than the last."""
+    def _draw(self) -> tuple[int, str, int, str]:
+        """Number the next message and draw its values: sequence, type, value, random field."""
         self.sequence += 1
-        seq = self.sequence
         draw = self._rng.random  # three draws from one call each: cheaper than choice/randint
         types = self._event_types
         event_type = types[int(draw() * len(types))]
+        return (
+            self.sequence,
+            event_type,
+            int(draw() * 1000) + 1,
+            RANDOM_FIELD_VALUES[int(draw() * 4)],
+        )
+
+    def _message(
+        self, timestamp: str, seq: int, event_type: str, value: int, rf: str
+    ) -> EventMessage:
         return EventMessage(
             message_id=f"{self.source}-{seq}",
             timestamp=timestamp,
@@ -131,12 +154,84 @@ class EventFactory:
             sequence=seq,
             data=EventData(
                 event_type=event_type,
-                value=int(draw() * 1000) + 1,
-                random_field=RANDOM_FIELD_VALUES[int(draw() * 4)],
+                value=value,
+                random_field=rf,
                 status="success",
                 description=f"{self._descriptions[event_type]} event #{seq}",
             ),
         )
+
+    def next(self, timestamp: str) -> EventMessage:
+        """Return the next message, numbered one higher than the last."""
+        return self._message(timestamp, *self._draw())
+
+    def next_encoded(self, timestamp: str) -> tuple[int, str, bytes]:
+        """The next message already encoded: its sequence, event type and JSON.
+
+        The same message `next` would return, and the same bytes `encode` makes of it, without
+        building the structs: the constant parts are encoded once per event type.
+        """
+        seq, event_type, value, rf = self._draw()
+        if '"' in timestamp or "\\" in timestamp or not timestamp.isprintable():
+            return seq, event_type, encode(self._message(timestamp, seq, event_type, value, rf))
+        template = self._template(event_type)[1]
+        return (
+            seq,
+            event_type,
+            template % (seq, timestamp.encode(), seq, value, _json_text(rf), seq),
+        )
+
+    def next_encoded_at(self, epoch_ns: int) -> tuple[int, str, bytes]:
+        """As `next_encoded`, stamped with the time `epoch_ns` (as `format_ns` writes it)."""
+        self.sequence += 1
+        seq = self.sequence
+        draw = self._rng.random  # the same draws, in the same order, as `_draw`
+        types = self._event_types
+        event_type = types[int(draw() * len(types))]
+        value = int(draw() * 1000) + 1
+        rf = _RANDOM_FIELD_TEXT[int(draw() * 4)]
+        second, nanos = divmod(epoch_ns, 1_000_000_000)
+        stamp = self._stamp
+        if stamp[0] != second:  # the date and time up to the seconds, once per second
+            stamp = self._stamp = (second, format_ns(second * 1_000_000_000)[:-7].encode())
+        cached = self._templates.get(event_type)
+        if cached is None or cached[0] is not self._descriptions[event_type]:
+            cached = self._template(event_type)
+        return seq, event_type, cached[2] % (seq, stamp[1], nanos // 1000, seq, value, rf, seq)
+
+    def _template(self, event_type: str) -> tuple[str, bytes, bytes]:
+        """The encoded messages of `event_type` with %-placeholders where the values vary.
+
+        Kept per description: a subclass may change the descriptions after construction.
+        """
+        description = self._descriptions[event_type]
+        cached = self._templates.get(event_type)
+        if cached is not None and cached[0] is description:
+            return cached
+        source = _json_text(self.source).replace(b"%", b"%%")
+        shape = (
+            b'{"message_id":"%b-%%d","timestamp":"%b","source":"%b","sequence":%%d,'
+            b'"data":{"event_type":"%b","value":%%d,"random_field":"%%b","status":"success",'
+            b'"description":"%b event #%%d"}}'
+        )
+        parts = (
+            _json_text(event_type).replace(b"%", b"%%"),
+            _json_text(description).replace(b"%", b"%%"),
+        )
+        cached = self._templates[event_type] = (
+            description,
+            shape % (source, b"%b", source, *parts),
+            shape % (source, b"%b%06dZ", source, *parts),
+        )
+        return cached
+
+
+def _json_text(value: str) -> bytes:
+    """The contents of `value` as a JSON string, escaped exactly as `encode` escapes them."""
+    return encode(value)[1:-1]
+
+
+_RANDOM_FIELD_TEXT: Final = tuple(_json_text(value) for value in RANDOM_FIELD_VALUES)
 
 
 _Known = tuple[frozenset[str], ...]
@@ -164,7 +259,13 @@ def _strip_unknown(payload: bytes, known: _Known) -> tuple[dict[str, object], li
     return raw, names
 
 
-_DECODE_ERRORS = (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError, RecursionError)
+DECODE_ERRORS: Final = (
+    msgspec.ValidationError,
+    msgspec.DecodeError,
+    UnicodeDecodeError,
+    RecursionError,
+)
+_DECODE_ERRORS = DECODE_ERRORS
 
 
 def _is_utf8(payload: bytes) -> bool:
@@ -214,6 +315,10 @@ def _timestamp_ns(text: str) -> int:
         return parse_timestamp_ns(text)
     except ValueError as exc:
         raise InvalidMessageError("bad_timestamp", f"{exc}: {text[:40]!r}") from None
+
+
+# The hot path's first try: a strict typed decode (no unknown fields), raising DECODE_ERRORS.
+decode_event_strict = _event_decoder.decode
 
 
 def decode_event(payload: bytes) -> DecodedEvent:

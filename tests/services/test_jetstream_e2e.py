@@ -214,3 +214,33 @@ def test_overlapping_stream_is_named(nats_server: EmbeddedServer, run_cli: CliFa
     error = pub.logs.where("JetStream setup failed")[0]["error"]
     assert "CARDS (payments.credit_card.*)" in error
     assert "STREAM_NAME" in error
+
+
+def test_flood_publish_fills_the_window_and_stores_each_once(
+    nats_server: EmbeddedServer, run_cli: CliFactory, subject: str
+) -> None:
+    """Flat out with a small ack window, every message is stored once, in order, logged once."""
+    count = 1000
+    pub = run_cli(
+        "publish",
+        "--jetstream",
+        "--subject",
+        f"events.{subject}",
+        "--window",
+        "16",
+        "--count",
+        str(count),
+        "--interval",
+        "0",
+        "--source",
+        "jsflood",
+        url=nats_server.url,
+    )
+    assert pub.wait() == 0, pub.output()
+    logged = pub.logs.where("Message published")
+    assert sorted(r["sequence"] for r in logged) == list(range(1, count + 1))
+    assert sorted(r["js_sequence"] for r in logged) == list(range(1, count + 1))
+    assert not any(r["duplicate"] for r in logged)
+    stored = stream_messages(nats_server.url, "EVENTS")
+    ids = [json.loads(m["data"])["message_id"] for m in stored]
+    assert ids == [f"jsflood-{n}" for n in range(1, count + 1)]

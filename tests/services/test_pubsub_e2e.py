@@ -163,3 +163,39 @@ def test_sigterm_drains_and_reports(
     final = sub.logs.where("Subscriber metrics", final=True)[0]
     assert final["valid_messages"] == published
     assert pub.logs.where("Shutdown requested", signal="SIGTERM")
+
+
+def test_flood_publish_arrives_complete_and_in_order(
+    nats_server: EmbeddedServer, run_cli: CliFactory, subject: str
+) -> None:
+    """Flat out, many batches of messages arrive complete and in order, one log line each."""
+    count = 3000  # several of the publisher's batches
+    sub = run_cli(
+        "subscribe",
+        "--subject",
+        subject,
+        "--count",
+        str(count),
+        "--timeout",
+        "60",
+        url=nats_server.url,
+    )
+    sub.logs.wait_for("Subscribed")
+    pub = run_cli(
+        "publish",
+        "--subject",
+        subject,
+        "--count",
+        str(count),
+        "--interval",
+        "0",
+        "--source",
+        "flood",
+        url=nats_server.url,
+    )
+    assert pub.wait() == 0, pub.output()
+    assert sub.wait() == 0, sub.output()
+    expected = [f"flood-{n}" for n in range(1, count + 1)]
+    assert [r["message_id"] for r in pub.logs.where("Message published")] == expected
+    assert [r["message_id"] for r in sub.logs.where("Message received")] == expected
+    assert pub.logs.where("Publisher metrics", final=True)[0]["total_messages"] == count

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from nats_pubsub.acks import AckWindow, PubAckInfo
-from nats_pubsub.config.services import ProducerSettings
+from nats_pubsub.acks import AckWindow, FrameQueue, PubAckInfo
 from nats_pubsub.connection import Connection
 from nats_pubsub.errors import NatsError
 from nats_pubsub.jetstream import JetStream, provision
 from nats_pubsub.logs import Logger
 from nats_pubsub.streams import dedupe_id, new_run_id
+
+if TYPE_CHECKING:
+    from nats_pubsub.config.services import ProducerSettings
 
 __all__ = ["Outbox", "PubAckInfo", "js_fields"]
 
@@ -36,6 +39,9 @@ class Outbox(Generic[C]):
         self._on_failed = on_failed
         self._window = window
         self.run_id = run_id
+        self._frames = window.frames if window is not None else FrameQueue(conn)
+        # dedupe_id(msg_id, run_id) is msg_id + this suffix
+        self._dedupe_suffix = dedupe_id("", run_id) if run_id is not None else ""
 
     @classmethod
     async def open(
@@ -57,7 +63,7 @@ class Outbox(Generic[C]):
             window=settings.js_window,
             ack_timeout=settings.js_ack_timeout,
             retries=settings.js_retries,
-            on_ack=lambda ctx, ack, _attempts: on_sent(ctx, ack),
+            on_ack=on_sent,
             on_fail=on_failed,
             log=log,
         )
@@ -91,6 +97,40 @@ class Outbox(Generic[C]):
             return
         assert self.run_id is not None
         await window.publish(subject, payload, dedupe_id(msg_id, self.run_id), context)
+
+    async def room(self, most: int) -> int:
+        """How many messages `put` may take now, at most `most`; 0: use `send` instead.
+
+        With JetStream, waits until the ack window has a free slot.
+        """
+        if self._window is not None:
+            most = min(most, await self._window.room())
+        return most if self._frames.is_open() else 0
+
+    @property
+    def max_payload(self) -> int:
+        """The largest payload `put` takes (the server's limit); larger ones go through `send`."""
+        return self._frames.max_payload
+
+    def put(self, subject: str, payload: bytes, msg_id: str, context: C) -> None:
+        """Collect one message for the next `flush`, as many as `room` allowed.
+
+        In core NATS it is reported through `on_sent` at once and handed to the client by the
+        next `flush` (called before anything else runs); with JetStream its ack reports it.
+        """
+        if self._window is not None:
+            self._window.put(subject, payload, msg_id + self._dedupe_suffix, context)
+            return
+        self._frames.add_hpub(subject, msg_id, payload)
+        self._on_sent(context, None)
+
+    async def flush(self) -> None:
+        """Hand the messages collected by `put` to the client; lets other tasks run."""
+        if self._window is not None:
+            await self._window.flush()
+        else:
+            await self._frames.flush()
+        await asyncio.sleep(0)
 
     async def close(self, log: Logger, timeout: float) -> None:
         """Wait for outstanding acks, flush, and drain the connection."""

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
-from nats_pubsub.config import PaymentSettings
-from nats_pubsub.connection import connect
+from nats_pubsub.connecting import connect
 from nats_pubsub.errors import NatsError
 from nats_pubsub.health import expose
 from nats_pubsub.lifecycle import Pacer
@@ -23,6 +23,9 @@ from nats_pubsub.payments import (
 from nats_pubsub.schema import encode
 from nats_pubsub.services.outbox import Outbox, PubAckInfo, js_fields
 from nats_pubsub.timeutil import now_timestamp
+
+if TYPE_CHECKING:
+    from nats_pubsub.config import PaymentSettings
 
 __all__ = ["METRICS_EVERY", "run_payments"]
 

@@ -1,26 +1,39 @@
-"""`nats-pubsub publish`: build events, publish them on an interval, log each one."""
+"""`nats-pubsub publish`: build events, publish them on an interval, log each one.
+
+Flat out (interval 0) the loop works in batches: per event-loop turn it builds, encodes and
+collects up to `FLOOD_BATCH` messages (each logged as it is collected, or when its JetStream ack
+arrives), hands them to the client in one piece and yields once. Paced, one message per slot.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
-from nats_pubsub.config import PUBLISH_TEMPLATE_FIELDS, PublisherSettings
-from nats_pubsub.connection import connect
+from nats_pubsub.config import PUBLISH_TEMPLATE_FIELDS
+from nats_pubsub.connecting import connect
 from nats_pubsub.errors import NatsError
 from nats_pubsub.health import expose
 from nats_pubsub.lifecycle import Pacer
 from nats_pubsub.logs import Logger
-from nats_pubsub.schema import EventFactory, EventMessage, encode
-from nats_pubsub.services.outbox import Outbox, PubAckInfo, js_fields
+from nats_pubsub.schema import EventFactory
+from nats_pubsub.services.outbox import Outbox, PubAckInfo
 from nats_pubsub.stats import PublishStats
 from nats_pubsub.subjects import SubjectTemplate
-from nats_pubsub.timeutil import now_timestamp
+from nats_pubsub.timeutil import now_ns
 
-__all__ = ["METRICS_EVERY", "run_publisher"]
+if TYPE_CHECKING:
+    from nats_pubsub.config import PublisherSettings
+
+__all__ = ["FLOOD_BATCH", "METRICS_EVERY", "run_publisher"]
 
 METRICS_EVERY = 50
+FLOOD_BATCH = 256  # messages built and handed over per event-loop turn when flat out
 
-_Sent = tuple[EventMessage, str, int]  # message, subject, size in bytes
+_PUBLISHED = ("message_id", "subject", "sequence", "size_bytes", "event_type")
+_JS_PUBLISHED = (*_PUBLISHED, "js_stream", "js_sequence", "duplicate")
+
+_Sent = tuple[str, str, int, int, str]  # message id, subject, sequence, size in bytes, event type
 
 
 async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.Event) -> int:
@@ -33,29 +46,23 @@ async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.
     stats = PublishStats(jetstream=settings.jetstream)
     conn.events.on_permission_error = stats.count_permission_error
 
-    published = log.emitter("INFO", "Message published", "on_sent")
+    published = log.record_emitter("INFO", "Message published", _PUBLISHED, "on_sent")
+    published_js = log.record_emitter("INFO", "Message published", _JS_PUBLISHED, "on_sent")
 
     def on_sent(sent: _Sent, ack: PubAckInfo | None) -> None:
-        msg, subject, size = sent
         stats.published += 1
-        stats.published_bytes += size
-        fields = {
-            "message_id": msg.message_id,
-            "subject": subject,
-            "sequence": msg.sequence,
-            "size_bytes": size,
-            "event_type": msg.data.event_type,
-        }
-        if ack is not None:
-            fields.update(js_fields(ack))
+        stats.published_bytes += sent[3]
+        if ack is None:
+            published(*sent)
+        else:
             stats.duplicates += ack.duplicate
-        published(fields)
+            published_js(*sent, ack.stream, ack.sequence, ack.duplicate)
         if stats.published % METRICS_EVERY == 0:
             log.info("Publisher metrics", **stats.snapshot(outbox.retries))
 
     def on_failed(sent: _Sent, error: str) -> None:
         stats.errors += 1
-        log.error("Publish failed", message_id=sent[0].message_id, subject=sent[1], error=error)
+        log.error("Publish failed", message_id=sent[0], subject=sent[1], error=error)
 
     try:
         outbox = await Outbox.open(settings, conn, log, settings.nats_subject, on_sent, on_failed)
@@ -76,15 +83,62 @@ async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.
         jetstream=settings.jetstream,
     )
     expose(conn, publish=stats)
-    try:
+    source = factory.source
+    subjects: dict[str, str] = {}  # event type -> subject (the source never changes)
+
+    def subject_of(event_type: str) -> str:
+        subject = subjects.get(event_type)
+        if subject is None:
+            subject = template.render({"event_type": event_type, "source": source})
+            subjects[event_type] = subject
+        return subject
+
+    async def send_one() -> None:
+        """One message the ordinary way (paced, reconnecting, or an oversized payload)."""
+        seq, event_type, payload = factory.next_encoded_at(now_ns())
+        subject, msg_id = subject_of(event_type), f"{source}-{seq}"
+        await outbox.send(
+            subject, payload, msg_id, (msg_id, subject, seq, len(payload), event_type)
+        )
+
+    async def flood() -> None:
+        """Flat out: batches of messages, one hand-over and one yield per event-loop turn."""
+        put, next_encoded = outbox.put, factory.next_encoded_at
         while not stop.is_set():
-            msg = factory.next(now_timestamp())
-            subject = template.render({"event_type": msg.data.event_type, "source": msg.source})
-            payload = encode(msg)
-            await outbox.send(subject, payload, msg.message_id, (msg, subject, len(payload)))
-            if count is not None and msg.sequence >= count:
-                break
-            await pacer.wait(stop)
+            want = FLOOD_BATCH if count is None else min(FLOOD_BATCH, count - factory.sequence)
+            if want <= 0:
+                return
+            room = await outbox.room(want)
+            if room == 0:  # no batching right now (e.g. reconnecting): one at a time
+                await send_one()
+                await pacer.wait(stop)
+                continue
+            limit = outbox.max_payload
+            for _ in range(room):
+                seq, event_type, payload = next_encoded(now_ns())
+                subject = subjects.get(event_type) or subject_of(event_type)
+                msg_id = f"{source}-{seq}"
+                size = len(payload)
+                sent = (msg_id, subject, seq, size, event_type)
+                if size > limit:  # the server refuses it: reported through the ordinary path
+                    await outbox.flush()
+                    await outbox.send(subject, payload, msg_id, sent)
+                    break
+                put(subject, payload, msg_id, sent)
+            try:
+                await outbox.flush()
+            except NatsError as exc:
+                log.warning("Flushing published messages failed", error=str(exc))
+
+    try:
+        if pacer.interval == 0:
+            await flood()
+        else:
+            while not stop.is_set():
+                await send_one()
+                if count is not None and factory.sequence >= count:
+                    break
+                await pacer.wait(stop)
     finally:
         await outbox.close(log, settings.drain_timeout)
         log.info("Publisher metrics", final=True, **stats.snapshot(outbox.retries))
