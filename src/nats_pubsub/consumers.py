@@ -1,4 +1,4 @@
-"""JetStream consumers, part of the connection layer: durable pull consumers and replay readers.
+"""JetStream consumers, part of the connection layer: durable pull consumers, replay consumers.
 
 Deliveries reach services as `JsDelivery` objects (subject, data, headers, metadata, ack/nak/term);
 nats-py errors are mapped through `jetstream.map_js_error`.
@@ -6,9 +6,7 @@ nats-py errors are mapped through `jetstream.map_js_error`.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import nats.errors as nerr
@@ -18,7 +16,14 @@ from nats.js import api
 from nats_pubsub.jetstream import JS_ERRORS, JetStream, map_js_error
 from nats_pubsub.streams import JsMeta, ReplayStart, parse_ack_reply
 
-__all__ = ["JsDelivery", "PullConsumer", "ReplayReader", "bind_durable", "open_replay"]
+__all__ = [
+    "JsDelivery",
+    "PullConsumer",
+    "bind_durable",
+    "create_replay_consumer",
+    "delete_consumer",
+    "request_next",
+]
 
 
 class JsDelivery:
@@ -135,66 +140,63 @@ async def bind_durable(
     return PullConsumer(sub, stream, name)
 
 
-async def open_replay(
+async def create_replay_consumer(
     js: JetStream,
     stream: str,
     filter_subject: str | None,
     start: ReplayStart,
-    on_message: Callable[[JsDelivery], Awaitable[None]],
-) -> ReplayReader:
-    """Deliver the stream's history from `start` to `on_message`, in order, once."""
-    config = api.ConsumerConfig(deliver_policy=api.DeliverPolicy(start.policy))
+    *,
+    inactive_threshold: float,
+) -> tuple[str, int]:
+    """An ephemeral pull consumer without acks, reading `stream` from `start`.
+
+    Returns its name and how many (matching) messages it has to deliver. Nothing is left on the
+    server: the consumer is deleted by `delete_consumer`, or by the server after
+    `inactive_threshold` seconds without pull requests.
+    """
+    config = api.ConsumerConfig(
+        ack_policy=api.AckPolicy.NONE,
+        deliver_policy=api.DeliverPolicy(start.policy),
+        filter_subject=filter_subject,
+        inactive_threshold=inactive_threshold,
+        mem_storage=True,
+        num_replicas=1,
+    )
     if start.start_sequence is not None:
         config.opt_start_seq = start.start_sequence
     if start.start_time_ns is not None:
         config.opt_start_time = dt.datetime.fromtimestamp(start.start_time_ns / 1e9, dt.UTC)
-    done = asyncio.Event()
-
-    async def deliver(msg: Any) -> None:
-        delivery = JsDelivery(msg)
-        if delivery.meta is None:
-            return  # flow control and heartbeats are handled by nats-py
-        await on_message(delivery)
-        if delivery.meta.pending == 0:
-            done.set()
-
     try:
-        sub = await js.context.subscribe(
-            filter_subject or ">",
-            stream=stream,
-            cb=deliver,
-            ordered_consumer=True,
-            config=config,
-        )
-        info = await sub.consumer_info()
+        info = await js.manager.add_consumer(stream, config)
     except JS_ERRORS as exc:
         raise map_js_error(exc) from exc
-    nothing = info.num_pending == 0 and not (info.delivered and info.delivered.consumer_seq)
-    return ReplayReader(sub, done, empty=nothing)
+    return str(info.name), int(info.num_pending or 0)
 
 
-class ReplayReader:
-    """An ordered, ephemeral consumer reading history; `wait()` returns at its end."""
+async def request_next(
+    js: JetStream,
+    stream: str,
+    consumer: str,
+    reply: str,
+    *,
+    batch: int,
+    expires: float,
+    heartbeat: float,
+) -> None:
+    """Ask pull consumer `consumer` for up to `batch` messages, delivered to `reply`."""
+    body = (
+        f'{{"batch":{batch},"expires":{int(expires * 1e9)},'
+        f'"idle_heartbeat":{int(heartbeat * 1e9)}}}'
+    )
+    subject = f"{js.api_prefix}.CONSUMER.MSG.NEXT.{stream}.{consumer}"
+    await js.send_request(subject, body.encode(), reply)
 
-    def __init__(self, sub: Any, done: asyncio.Event, empty: bool) -> None:
-        self._sub = sub
-        self._done = done
-        self.empty = empty
 
-    async def wait(self, stop: asyncio.Event, follow: bool) -> None:
-        """Until the last message was handled (or, following, until `stop`)."""
-        if self.empty and not follow:
-            return
-        waiters = [asyncio.ensure_future(stop.wait())]
-        if not follow:
-            waiters.append(asyncio.ensure_future(self._done.wait()))
-        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-        for waiter in waiters:
-            waiter.cancel()
-
-    async def close(self) -> None:
-        """Remove the consumer."""
-        try:
-            await self._sub.unsubscribe()
-        except JS_ERRORS as exc:
-            raise map_js_error(exc) from exc
+async def delete_consumer(js: JetStream, stream: str, consumer: str) -> None:
+    """Delete a consumer; one that is already gone is fine."""
+    try:
+        await js.manager.delete_consumer(stream, consumer)
+    except jerr.NotFoundError:
+        return
+    except JS_ERRORS as exc:
+        raise map_js_error(exc) from exc

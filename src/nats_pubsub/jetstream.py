@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import nats.errors as nerr
 import nats.js.errors as jerr
 from nats.js import api
 
-from nats_pubsub.config.jetstream import JsStreamSettings
 from nats_pubsub.connection import Connection
 from nats_pubsub.errors import (
     JetStreamBusy,
@@ -30,6 +29,9 @@ from nats_pubsub.streams import (
     stream_spec_for,
     subjects_overlap,
 )
+
+if TYPE_CHECKING:
+    from nats_pubsub.config.jetstream import JsStreamSettings
 
 __all__ = ["JS_ERRORS", "JetStream", "map_js_error", "provision", "retry_busy"]
 
@@ -206,6 +208,22 @@ class JetStream:
         except JS_ERRORS as exc:
             raise map_js_error(exc) from exc
 
+    @property
+    def api_prefix(self) -> str:
+        """The JetStream API subject prefix (`$JS.API` unless a domain or prefix is set)."""
+        return str(getattr(self._jsm, "_prefix", "$JS.API"))
+
+    def new_inbox(self) -> str:
+        """A fresh reply subject under the connection's inbox prefix."""
+        return str(self._nc.new_inbox())
+
+    async def send_request(self, subject: str, payload: bytes, reply: str) -> None:
+        """Publish a JetStream API request whose answers arrive on `reply` (no waiting)."""
+        try:
+            await self._nc.publish(subject, payload, reply=reply)
+        except JS_ERRORS as exc:
+            raise map_js_error(exc) from exc
+
     async def publish_copy(self, subject: str, data: bytes, headers: dict[str, str]) -> None:
         """Publish a copy (dead letters) through JetStream, waiting for the ack."""
         try:
@@ -214,7 +232,7 @@ class JetStream:
             raise map_js_error(exc) from exc
 
     async def stream_state(self, name: str) -> dict[str, int]:
-        """A stream's message count and first/last sequence."""
+        """A stream's message count, size in bytes and first/last sequence."""
         try:
             info = await self._jsm.stream_info(name)
         except jerr.NotFoundError:
@@ -226,6 +244,7 @@ class JetStream:
         state = info.state
         return {
             "messages": state.messages,
+            "bytes": state.bytes,
             "first_seq": state.first_seq,
             "last_seq": state.last_seq,
         }

@@ -1,33 +1,44 @@
-"""`nats-pubsub replay`: read a stream's history once through an ordered, ephemeral consumer.
+"""`nats-pubsub replay`: read a stream's history once, in order, through an ephemeral consumer.
 
 One JSON object per message (subject, sequence, time, headers, payload) goes to stdout or a file;
-progress and the summary go to stderr, so the output can be piped as it is.
+progress and the summary go to stderr, so the output can be piped as it is. Messages come from
+`replaying.ReplayFeed` (pull batches read by direct delivery); each line is built as text, a
+valid one-line JSON payload embedded verbatim, and the lines are written once per event-loop turn.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import time
+from collections import deque
+from collections.abc import Callable
 from typing import IO, Any
 
 import msgspec
 
 from nats_pubsub.capture import render_payload
 from nats_pubsub.config import ReplaySettings
-from nats_pubsub.connection import connect
-from nats_pubsub.consumers import JsDelivery, open_replay
+from nats_pubsub.connecting import connect
 from nats_pubsub.errors import NatsError
 from nats_pubsub.jetstream import JetStream, retry_busy
 from nats_pubsub.logs import Logger
-from nats_pubsub.streams import JsMeta, ReplayStart, parse_replay, since_ns
+from nats_pubsub.replaying import MessageSink, ReplayFeed
+from nats_pubsub.streams import ReplayStart, parse_replay, since_ns
 from nats_pubsub.timeutil import format_ns
 
-__all__ = ["replay_start", "run_replay"]
+__all__ = ["batch_size", "replay_start", "run_replay"]
 
 _raw = msgspec.json.Decoder(msgspec.Raw).decode
 _MAX_PAYLOAD = 1024 * 1024  # the whole message: replay output is data, not a preview
 _PROGRESS_EVERY = 0.25  # seconds between progress bar updates
+_NS = 1_000_000_000
+_SUBJECTS_CACHED = 10_000
+_JSON_BLANKS = " \t"  # around a payload: dropped, as msgspec.Raw drops them
+_BATCH = 4000  # messages per pull request (one to two requests are outstanding)
+_BATCH_BYTES = 8 * 1024 * 1024  # ... and about this many bytes per request at most
+_PACED_BATCH = 100  # --speed original: a short queue, pulled as it is written
 
 
 def replay_start(settings: ReplaySettings, first_seq: int, last_seq: int) -> ReplayStart:
@@ -41,6 +52,12 @@ def replay_start(settings: ReplaySettings, first_seq: int, last_seq: int) -> Rep
     if settings.last is not None and settings.filter_subject is None:
         return parse_replay(f"seq:{max(first_seq, last_seq - settings.last + 1, 1)}")
     return parse_replay("all")
+
+
+def batch_size(state: dict[str, int]) -> int:
+    """Messages per pull request: `_BATCH`, fewer for large messages (by the stream's average)."""
+    average = state.get("bytes", 0) // max(state.get("messages", 0), 1)
+    return max(16, min(_BATCH, _BATCH_BYTES // max(average, 1)))
 
 
 def record(
@@ -70,7 +87,7 @@ def _json_as_is(data: bytes) -> msgspec.Raw | None:
     Pretty-printed JSON (line breaks between tokens) is re-encoded instead, so that every output
     object stays on one line.
     """
-    if not data or b"\n" in data or b"\r" in data or not (data.isascii() or _is_utf8(data)):
+    if not data or 10 in data or 13 in data or not (data.isascii() or _is_utf8(data)):
         return None
     try:
         return _raw(data)
@@ -99,8 +116,10 @@ class _Progress:
         self._last = 0.0
 
     def show(self, done: int, total: int) -> None:
+        if not self._on:
+            return
         now = time.monotonic()
-        if not self._on or now - self._last < _PROGRESS_EVERY:
+        if now - self._last < _PROGRESS_EVERY:
             return
         self._last = now
         share = done / total if total else 1.0
@@ -114,6 +133,177 @@ class _Progress:
             self._stream.flush()
 
 
+class _Writer:
+    """Builds one output line per message; writes them once per event-loop turn."""
+
+    def __init__(self, out: IO[bytes], progress: _Progress) -> None:
+        self._out = out
+        self._progress = progress
+        self._buf: list[str] = []
+        self._call_soon = asyncio.get_running_loop().call_soon
+        self._encode = msgspec.json.Encoder().encode
+        self._subjects: dict[str, str] = {}
+        self._second_ns = 0  # the start of the second `_second_text` shows
+        self._second_text = ""  # "2026-01-01T00:00:00."
+        self.count = 0
+        self.pending = 0
+        self.first: tuple[int, int] | None = None  # (sequence, timestamp ns)
+        self.last_seq = 0
+        self.last_ns = 0
+        self.error: NatsError | None = None
+        self.on_error: Callable[[NatsError], None] = _ignore
+
+    def add(
+        self,
+        subject: str,
+        headers: dict[str, str] | None,
+        data: bytes,
+        seq: int,
+        ts_ns: int,
+        pending: int,
+    ) -> None:
+        """Queue the line for one message."""
+        buf = self._buf
+        if not buf:
+            self._call_soon(self.flush)
+        subject_json = self._subjects.get(subject)
+        if subject_json is None:
+            subject_json = self._subject_json(subject)
+        micros = (ts_ns - self._second_ns) // 1000
+        if not 0 <= micros < 1_000_000:
+            self._second_ns = ts_ns - ts_ns % _NS
+            self._second_text = format_ns(self._second_ns)[:20]
+            micros = (ts_ns - self._second_ns) // 1000
+        try:
+            text = data.decode()  # str lines: formatting str is faster than formatting bytes
+            if "\n" in text or "\r" in text:
+                text = ""  # pretty-printed: re-encoded on one line below
+            elif text:
+                _raw(data)  # valid JSON, else re-encoded (or text / base64) below
+        except (UnicodeDecodeError, msgspec.DecodeError, RecursionError):
+            text = ""
+        if text:
+            head = self._encode(headers).decode() if headers else "null"
+            buf.append(
+                f'{{"subject":{subject_json},"sequence":{seq},'
+                f'"time":"{self._second_text}{str(micros + 1_000_000)[1:]}Z",'
+                f'"headers":{head},"payload":{text.strip(_JSON_BLANKS)}}}\n'
+            )
+        else:
+            buf.append(self._encode(record(subject, seq, ts_ns, headers, data)).decode() + "\n")
+        self.count += 1
+        self.pending = pending
+        self.last_seq = seq
+        self.last_ns = ts_ns
+        if self.first is None:
+            self.first = (seq, ts_ns)
+
+    def _subject_json(self, subject: str) -> str:
+        if len(self._subjects) >= _SUBJECTS_CACHED:
+            self._subjects.clear()
+        encoded = self._subjects[subject] = self._encode(subject).decode()
+        return encoded
+
+    def flush(self) -> None:
+        """Write what is queued; a failure (disk full, closed pipe) goes to `on_error`."""
+        if self._buf:
+            data = "".join(self._buf).encode()
+            self._buf.clear()
+            try:
+                self._out.write(data)
+                self._out.flush()  # a follower piped into jq sees each batch at once
+            except (OSError, ValueError) as exc:
+                self.error = self.error or NatsError(f"writing the output failed: {exc}")
+                self.on_error(self.error)
+                return
+            self._progress.show(self.count, self.count + self.pending)
+
+
+_Message = tuple[str, dict[str, str] | None, bytes, int, int, int]
+
+
+class _Pacer:
+    """--speed original: messages written with the gaps between their stored times."""
+
+    def __init__(self, write: MessageSink, high_water: int) -> None:
+        self._write = write
+        self._high = high_water
+        self._queue: deque[_Message | None] = deque()
+        self._wake = asyncio.Event()
+        self.feed: ReplayFeed | None = None
+
+    def add(
+        self,
+        subject: str,
+        headers: dict[str, str] | None,
+        data: bytes,
+        seq: int,
+        ts_ns: int,
+        pending: int,
+    ) -> None:
+        """Queue one message; ask the feed to pause while the queue is long."""
+        self._queue.append((subject, headers, data, seq, ts_ns, pending))
+        self._wake.set()
+        if len(self._queue) >= self._high and self.feed is not None:
+            self.feed.pause()
+
+    def end(self) -> None:
+        """No more messages: `run` returns once the queued ones are written."""
+        self._queue.append(None)
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Write the queued messages at their original pace."""
+        previous: int | None = None
+        while True:
+            while not self._queue:
+                self._wake.clear()
+                await self._wake.wait()
+            message = self._queue.popleft()
+            if message is None:
+                return
+            if self.feed is not None and len(self._queue) <= self._high // 2:
+                self.feed.resume()
+            if previous is not None:
+                await asyncio.sleep(max(0.0, (message[4] - previous) / 1e9))
+            previous = message[4]
+            self._write(*message)
+
+
+def _ignore(error: NatsError) -> None:
+    return
+
+
+def _only_last(sink: MessageSink, last: int) -> MessageSink:
+    """--last N with a filter: only the final N matching messages (by their pending count)."""
+
+    def keep(
+        subject: str,
+        headers: dict[str, str] | None,
+        data: bytes,
+        seq: int,
+        ts_ns: int,
+        pending: int,
+    ) -> None:
+        if pending < last:
+            sink(subject, headers, data, seq, ts_ns, pending)
+
+    return keep
+
+
+def _pacing_failed(task: asyncio.Future[None], feed: ReplayFeed) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        feed.fail(NatsError(f"writing the output failed: {task.exception()}"))
+
+
+async def _until(task: asyncio.Future[None], stop: asyncio.Event) -> None:
+    stopped: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait([task, stopped], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+
+
 async def run_replay(settings: ReplaySettings, log: Logger, stop: asyncio.Event) -> int:
     """Write the selected history, then a summary; exit 0 (1 when the stream is unusable)."""
     try:
@@ -123,62 +313,73 @@ async def run_replay(settings: ReplaySettings, log: Logger, stop: asyncio.Event)
         return 0 if stop.is_set() else 1
     js = JetStream(conn, log)
     out = _open_output(settings)
-    encode = msgspec.json.Encoder().encode
-    count = 0
-    first: JsMeta | None = None
-    last: JsMeta | None = None
     started = time.monotonic()
     progress = _Progress(sys.stderr)
-    skip_from = settings.last if settings.filter_subject and settings.last else None
-    previous_ts: list[int] = []
-
-    async def on_message(msg: JsDelivery) -> None:
-        nonlocal count, first, last
-        meta = msg.meta
-        assert meta is not None
-        if skip_from is not None and meta.pending >= skip_from:
-            return  # --last N with a filter: only the final N matching messages
-        if settings.speed == "original":
-            if previous_ts:
-                await asyncio.sleep(max(0.0, (meta.timestamp_ns - previous_ts[0]) / 1e9))
-            previous_ts[:] = [meta.timestamp_ns]
-        line = record(msg.subject, meta.stream_seq, meta.timestamp_ns, msg.headers, msg.data)
-        out.write(encode(line) + b"\n")
-        count += 1
-        first = first or meta
-        last = meta
-        progress.show(count, count + meta.pending)
-
+    writer = _Writer(out, progress)
+    paced = settings.speed == "original"
+    pacer = _Pacer(writer.add, high_water=2 * _PACED_BATCH) if paced else None
+    sink: MessageSink = pacer.add if pacer is not None else writer.add
+    if settings.filter_subject and settings.last:
+        sink = _only_last(sink, settings.last)
+    pacing: asyncio.Future[None] | None = None
+    feed: ReplayFeed | None = None
     try:
         name = settings.stream_name
         state = await retry_busy(lambda: js.stream_state(name), log, f"stream {name}")
         start = replay_start(settings, state["first_seq"], state["last_seq"])
-        reader = await open_replay(
-            js, settings.stream_name, settings.filter_subject, start, on_message
+        feed = ReplayFeed(
+            conn,
+            js,
+            name,
+            settings.filter_subject,
+            start,
+            sink,
+            follow=settings.follow,
+            batch=_PACED_BATCH if pacer is not None else batch_size(state),
         )
-        await reader.wait(stop, settings.follow)
-        await reader.close()
+        writer.on_error = feed.fail
+        if pacer is not None:
+            pacer.feed = feed
+            pacing = asyncio.ensure_future(pacer.run())
+            pacing.add_done_callback(lambda task: _pacing_failed(task, feed))
+        await feed.open()
+        await feed.wait(stop)
+        if pacer is not None and pacing is not None:
+            pacer.end()
+            await _until(pacing, stop)
+            if pacing.done() and not pacing.cancelled() and pacing.exception() is not None:
+                raise NatsError(f"writing the output failed: {pacing.exception()}")
+        writer.flush()
+        if writer.error is not None:
+            raise writer.error
         progress.end()
     except NatsError as exc:
         log.error("Replay failed", stream=settings.stream_name, error=str(exc))
         return 1
     finally:
-        out.flush()
-        if settings.output:
-            out.close()
+        if pacing is not None:
+            pacing.cancel()
+        if feed is not None:
+            await feed.close()
+        writer.flush()
+        with contextlib.suppress(OSError, ValueError):  # already reported as "Replay failed"
+            out.flush()
+            if settings.output:
+                out.close()
         await conn.drain()
     seconds = time.monotonic() - started
+    first, last = writer.first, (writer.last_seq, writer.last_ns) if writer.count else None
     log.info(
         "Replay finished",
         stream=settings.stream_name,
         subject=settings.filter_subject,
-        count=count,
-        first_sequence=first.stream_seq if first else None,
-        last_sequence=last.stream_seq if last else None,
-        first_time=format_ns(first.timestamp_ns) if first else None,
-        last_time=format_ns(last.timestamp_ns) if last else None,
+        count=writer.count,
+        first_sequence=first[0] if first else None,
+        last_sequence=last[0] if last else None,
+        first_time=format_ns(first[1]) if first else None,
+        last_time=format_ns(last[1]) if last else None,
         seconds=round(seconds, 3),
-        messages_per_second=round(count / seconds, 1) if seconds > 0 else 0.0,
+        messages_per_second=round(writer.count / seconds, 1) if seconds > 0 else 0.0,
         output=str(settings.output) if settings.output else "stdout",
     )
     return 0
