@@ -1,13 +1,29 @@
-"""Shared CLI option groups; each option's name is the settings field it overrides."""
+"""Shared CLI pieces: option groups (each option's name is the settings field it overrides),
+building settings with one-line errors, and the stderr logger of data-writing commands."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
-__all__ = ["jetstream_consume_options", "jetstream_publish_options"]
+from nats_pubsub.cli_security import security_options
+from nats_pubsub.config import load_settings
+from nats_pubsub.errors import ConfigError
+from nats_pubsub.logs import Logger, LogSink
+
+__all__ = [
+    "build_settings",
+    "common_overrides",
+    "connection_options",
+    "fail",
+    "jetstream_consume_options",
+    "jetstream_publish_options",
+    "metrics_options",
+    "stderr_logger",
+]
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -86,3 +102,61 @@ def jetstream_consume_options(func: Callable[..., Any]) -> Callable[..., Any]:
             ),
         ],
     )
+
+
+def fail(message: str, code: int) -> NoReturn:
+    """Print `nats-pubsub: message` on stderr and exit with `code`."""
+    click.echo(f"nats-pubsub: {message}", err=True)
+    sys.exit(code)
+
+
+def build_settings(cls: type[Any], **overrides: Any) -> Any:
+    """Settings of `cls` from flags, environment and defaults; exit 2 with the reason if invalid."""
+    try:
+        return load_settings(cls, **overrides)
+    except ConfigError as exc:
+        fail(f"configuration error: {exc}", 2)
+
+
+def connection_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--url, --source, --log-format, --log-level and the security flags."""
+    func = security_options(func)
+    func = click.option("--url", help="NATS server URL(s), comma-separated [env NATS_URL]")(func)
+    func = click.option("--source", help="Name of this instance [env HOSTNAME]")(func)
+    func = click.option(
+        "--log-format", type=click.Choice(["json", "console", "auto"]), help="[env LOG_FORMAT]"
+    )(func)
+    return click.option(
+        "--log-level",
+        type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+        help="[env LOG_LEVEL]",
+    )(func)
+
+
+def common_overrides(
+    url: str | None, source: str | None, log_format: str | None, log_level: str | None, **more: Any
+) -> dict[str, Any]:
+    """The settings fields the connection options override."""
+    return {
+        "nats_url": url,
+        "hostname": source,
+        "log_format": log_format,
+        "log_level": log_level,
+        **more,
+    }
+
+
+def metrics_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--metrics-port and --metrics-host."""
+    func = click.option(
+        "--metrics-port",
+        type=int,
+        help="Serve /metrics, /healthz, /readyz on this port, 0 = any [env METRICS_PORT]",
+    )(func)
+    return click.option("--metrics-host", help="[env METRICS_HOST, default 0.0.0.0]")(func)
+
+
+def stderr_logger(name: str, log_format: str, log_level: str) -> Logger:
+    """For commands whose stdout is data (replay, streams): records go to stderr."""
+    fmt = log_format if log_format != "auto" else ("console" if sys.stderr.isatty() else "json")
+    return Logger(name, LogSink(sys.stderr.buffer), level=log_level, fmt=fmt)

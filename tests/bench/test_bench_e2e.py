@@ -50,6 +50,7 @@ def _bench_json(url: str, *args: str) -> dict[str, Any]:
         ("pubsub", "ours"),
         ("js-pub", "ours"),
         ("js-pub", "bare"),
+        ("js-pub", "async"),
         ("js-replay", "ours"),
         ("js-replay", "bare"),
     ],

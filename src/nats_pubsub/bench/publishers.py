@@ -3,7 +3,8 @@
 `ours` runs `services.publisher.run_publisher` itself (interval 0, or 1/`rate` for an open-loop
 rate), logging every record for real to /dev/null; with JetStream that is our `Outbox` with its
 bounded ack window. `bare` publishes prebuilt payloads with nats-py, and for JetStream awaits
-each `js.publish` in turn. Replay runs `services.replay.run_replay` to /dev/null.
+each `js.publish` in turn; `async` is nats-py's own `publish_async` with the same window.
+Replay runs `services.replay.run_replay` to /dev/null.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ __all__ = ["run_publisher_worker"]
 
 _DISTINCT = 100_000  # prebuilt payloads are reused beyond this many
 _YIELD_EVERY = 128  # as our Pacer: a flat-out loop gives the event loop a turn this often
+JS_WINDOW = 256  # publishes in flight for nats-py's publish_async: our default --js-window
 
 
 def _result(messages: int, seconds: float, **more: Any) -> dict[str, Any]:
@@ -131,6 +133,29 @@ async def _js_one_at_a_time(spec: WorkerSpec) -> dict[str, Any]:
     return _result(acked, seconds)
 
 
+async def _js_publish_async(spec: WorkerSpec) -> dict[str, Any]:
+    """nats-py's own windowed JetStream publishing (`publish_async`), as a reference."""
+    payloads = prebuilt_payloads(min(spec.msgs, _DISTINCT), spec.size or natural_size())
+    nc = await nats.connect(spec.url, name="bench-js-pub-async")
+    js = nc.jetstream(publish_async_max_pending=JS_WINDOW)
+    run = uuid.uuid4().hex[:8]
+    sent = 0
+    started = time.perf_counter()
+
+    async def windowed() -> None:
+        nonlocal sent
+        for i in range(spec.msgs):
+            payload = payloads[i % len(payloads)]
+            await js.publish_async(spec.subject, payload, headers={"Nats-Msg-Id": f"{run}-{i}"})
+            sent += 1
+        await js.publish_async_completed()
+
+    await _with_progress(spec, lambda: sent, windowed())
+    seconds = time.perf_counter() - started
+    await nc.close()
+    return _result(sent, seconds)
+
+
 async def _replay_ours(spec: WorkerSpec) -> dict[str, Any]:
     settings = ReplaySettings(nats_url=spec.url, stream_name=spec.stream, output=Path(os.devnull))
     log, sink = devnull_logger("nats-replay")
@@ -170,5 +195,5 @@ async def run_publisher_worker(spec: WorkerSpec) -> dict[str, Any]:
     if spec.mode == "ours":
         return await _ours(spec)
     if spec.role == "js-pub":
-        return await _js_one_at_a_time(spec)
+        return await (_js_publish_async(spec) if spec.mode == "async" else _js_one_at_a_time(spec))
     return await (_classic(spec) if spec.mode == "classic" else _bare(spec))
