@@ -9,7 +9,8 @@ import msgspec
 import pytest
 
 from nats_pubsub.replaying import ack_fields
-from nats_pubsub.services.replay import _Progress, _Writer, batch_size, record
+from nats_pubsub.services.replay import batch_size
+from nats_pubsub.services.replay_output import Progress, Writer, record
 
 PREFIX = "$JS.ACK.EVENTS.c1."
 TS = 1_767_225_599_999_999_999  # 2025-12-31T23:59:59.999999999Z
@@ -39,7 +40,7 @@ def _lines(messages: list[tuple[str, dict[str, str] | None, bytes, int, int]]) -
     out = io.BytesIO()
 
     async def run() -> None:
-        writer = _Writer(out, _Progress(io.StringIO()))
+        writer = Writer(out, Progress(io.StringIO()))
         for subject, headers, data, seq, ts in messages:
             writer.add(subject, headers, data, seq, ts, 0)
         writer.flush()

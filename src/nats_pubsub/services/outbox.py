@@ -6,9 +6,10 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from nats_pubsub.acks import AckWindow, FrameQueue, PubAckInfo
+from nats_pubsub.acks import AckWindow, PubAckInfo
 from nats_pubsub.connection import Connection
 from nats_pubsub.errors import NatsError
+from nats_pubsub.frames import FrameQueue
 from nats_pubsub.jetstream import JetStream, provision
 from nats_pubsub.logs import Logger
 from nats_pubsub.streams import dedupe_id, new_run_id

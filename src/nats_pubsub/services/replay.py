@@ -13,29 +13,20 @@ import contextlib
 import sys
 import time
 from collections import deque
-from collections.abc import Callable
 from typing import IO, Any
 
-import msgspec
-
-from nats_pubsub.capture import render_payload
 from nats_pubsub.config import ReplaySettings
 from nats_pubsub.connecting import connect
 from nats_pubsub.errors import NatsError
 from nats_pubsub.jetstream import JetStream, retry_busy
 from nats_pubsub.logs import Logger
 from nats_pubsub.replaying import MessageSink, ReplayFeed
+from nats_pubsub.services.replay_output import Progress, Writer
 from nats_pubsub.streams import ReplayStart, parse_replay, since_ns
 from nats_pubsub.timeutil import format_ns
 
 __all__ = ["batch_size", "replay_start", "run_replay"]
 
-_raw = msgspec.json.Decoder(msgspec.Raw).decode
-_MAX_PAYLOAD = 1024 * 1024  # the whole message: replay output is data, not a preview
-_PROGRESS_EVERY = 0.25  # seconds between progress bar updates
-_NS = 1_000_000_000
-_SUBJECTS_CACHED = 10_000
-_JSON_BLANKS = " \t"  # around a payload: dropped, as msgspec.Raw drops them
 _BATCH = 4000  # messages per pull request (one to two requests are outstanding)
 _BATCH_BYTES = 8 * 1024 * 1024  # ... and about this many bytes per request at most
 _PACED_BATCH = 100  # --speed original: a short queue, pulled as it is written
@@ -60,163 +51,8 @@ def batch_size(state: dict[str, int]) -> int:
     return max(16, min(_BATCH, _BATCH_BYTES // max(average, 1)))
 
 
-def record(
-    subject: str, seq: int, ts_ns: int, headers: dict[str, str] | None, data: bytes
-) -> dict[str, Any]:
-    """One output line's object."""
-    out: dict[str, Any] = {
-        "subject": subject,
-        "sequence": seq,
-        "time": format_ns(ts_ns),
-        "headers": headers or None,
-    }
-    raw = _json_as_is(data)
-    if raw is not None:
-        out["payload"] = raw  # valid JSON is written as it came, not decoded and re-encoded
-        return out
-    rendered = render_payload(data, _MAX_PAYLOAD)
-    out["payload"] = rendered.value
-    if rendered.encoding != "json":
-        out["payload_encoding"] = rendered.encoding
-    return out
-
-
-def _json_as_is(data: bytes) -> msgspec.Raw | None:
-    """`data` for verbatim embedding when it is one valid UTF-8 JSON value, else None.
-
-    Pretty-printed JSON (line breaks between tokens) is re-encoded instead, so that every output
-    object stays on one line.
-    """
-    if not data or 10 in data or 13 in data or not (data.isascii() or _is_utf8(data)):
-        return None
-    try:
-        return _raw(data)
-    except (msgspec.DecodeError, RecursionError):
-        return None
-
-
-def _is_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 def _open_output(settings: ReplaySettings) -> IO[bytes]:
     return open(settings.output, "wb") if settings.output else sys.stdout.buffer
-
-
-class _Progress:
-    """A progress bar on stderr, only when it is a terminal."""
-
-    def __init__(self, stream: IO[str]) -> None:
-        self._stream = stream
-        self._on = stream.isatty()
-        self._last = 0.0
-
-    def show(self, done: int, total: int) -> None:
-        if not self._on:
-            return
-        now = time.monotonic()
-        if now - self._last < _PROGRESS_EVERY:
-            return
-        self._last = now
-        share = done / total if total else 1.0
-        bar = "#" * int(share * 30)
-        self._stream.write(f"\rreplay [{bar:<30}] {done}/{total} ({share:.0%})")
-        self._stream.flush()
-
-    def end(self) -> None:
-        if self._on:
-            self._stream.write("\n")
-            self._stream.flush()
-
-
-class _Writer:
-    """Builds one output line per message; writes them once per event-loop turn."""
-
-    def __init__(self, out: IO[bytes], progress: _Progress) -> None:
-        self._out = out
-        self._progress = progress
-        self._buf: list[str] = []
-        self._call_soon = asyncio.get_running_loop().call_soon
-        self._encode = msgspec.json.Encoder().encode
-        self._subjects: dict[str, str] = {}
-        self._second_ns = 0  # the start of the second `_second_text` shows
-        self._second_text = ""  # "2026-01-01T00:00:00."
-        self.count = 0
-        self.pending = 0
-        self.first: tuple[int, int] | None = None  # (sequence, timestamp ns)
-        self.last_seq = 0
-        self.last_ns = 0
-        self.error: NatsError | None = None
-        self.on_error: Callable[[NatsError], None] = _ignore
-
-    def add(
-        self,
-        subject: str,
-        headers: dict[str, str] | None,
-        data: bytes,
-        seq: int,
-        ts_ns: int,
-        pending: int,
-    ) -> None:
-        """Queue the line for one message."""
-        buf = self._buf
-        if not buf:
-            self._call_soon(self.flush)
-        subject_json = self._subjects.get(subject)
-        if subject_json is None:
-            subject_json = self._subject_json(subject)
-        micros = (ts_ns - self._second_ns) // 1000
-        if not 0 <= micros < 1_000_000:
-            self._second_ns = ts_ns - ts_ns % _NS
-            self._second_text = format_ns(self._second_ns)[:20]
-            micros = (ts_ns - self._second_ns) // 1000
-        try:
-            text = data.decode()  # str lines: formatting str is faster than formatting bytes
-            if "\n" in text or "\r" in text:
-                text = ""  # pretty-printed: re-encoded on one line below
-            elif text:
-                _raw(data)  # valid JSON, else re-encoded (or text / base64) below
-        except (UnicodeDecodeError, msgspec.DecodeError, RecursionError):
-            text = ""
-        if text:
-            head = self._encode(headers).decode() if headers else "null"
-            buf.append(
-                f'{{"subject":{subject_json},"sequence":{seq},'
-                f'"time":"{self._second_text}{str(micros + 1_000_000)[1:]}Z",'
-                f'"headers":{head},"payload":{text.strip(_JSON_BLANKS)}}}\n'
-            )
-        else:
-            buf.append(self._encode(record(subject, seq, ts_ns, headers, data)).decode() + "\n")
-        self.count += 1
-        self.pending = pending
-        self.last_seq = seq
-        self.last_ns = ts_ns
-        if self.first is None:
-            self.first = (seq, ts_ns)
-
-    def _subject_json(self, subject: str) -> str:
-        if len(self._subjects) >= _SUBJECTS_CACHED:
-            self._subjects.clear()
-        encoded = self._subjects[subject] = self._encode(subject).decode()
-        return encoded
-
-    def flush(self) -> None:
-        """Write what is queued; a failure (disk full, closed pipe) goes to `on_error`."""
-        if self._buf:
-            data = "".join(self._buf).encode()
-            self._buf.clear()
-            try:
-                self._out.write(data)
-                self._out.flush()  # a follower piped into jq sees each batch at once
-            except (OSError, ValueError) as exc:
-                self.error = self.error or NatsError(f"writing the output failed: {exc}")
-                self.on_error(self.error)
-                return
-            self._progress.show(self.count, self.count + self.pending)
 
 
 _Message = tuple[str, dict[str, str] | None, bytes, int, int, int]
@@ -270,10 +106,6 @@ class _Pacer:
             self._write(*message)
 
 
-def _ignore(error: NatsError) -> None:
-    return
-
-
 def _only_last(sink: MessageSink, last: int) -> MessageSink:
     """--last N with a filter: only the final N matching messages (by their pending count)."""
 
@@ -314,8 +146,8 @@ async def run_replay(settings: ReplaySettings, log: Logger, stop: asyncio.Event)
     js = JetStream(conn, log)
     out = _open_output(settings)
     started = time.monotonic()
-    progress = _Progress(sys.stderr)
-    writer = _Writer(out, progress)
+    progress = Progress(sys.stderr)
+    writer = Writer(out, progress)
     paced = settings.speed == "original"
     pacer = _Pacer(writer.add, high_water=2 * _PACED_BATCH) if paced else None
     sink: MessageSink = pacer.add if pacer is not None else writer.add
