@@ -85,12 +85,6 @@ class DirectRouter:
         """Deliver the messages of subscription `sid` to `handler` from now on."""
         self._routes[sid] = _Route(handler, wants_headers, max_msgs, max_bytes)
 
-    def unroute(self, sid: int) -> None:
-        """Stop routing `sid` (after delivering what it already holds)."""
-        route = self._routes.pop(sid, None)
-        if route is not None and route.queue:
-            self._run(route)
-
     @property
     def routes(self) -> dict[int, _Route]:
         """The routed subscriptions by sid (read by reader.py's parser)."""
