@@ -48,6 +48,7 @@ async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.
 
     published = log.record_emitter("INFO", "Message published", _PUBLISHED, "on_sent")
     published_js = log.record_emitter("INFO", "Message published", _JS_PUBLISHED, "on_sent")
+    metrics = log.emitter("INFO", "Publisher metrics", "on_sent")
 
     def on_sent(sent: _Sent, ack: PubAckInfo | None) -> None:
         stats.published += 1
@@ -58,7 +59,7 @@ async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.
             stats.duplicates += ack.duplicate
             published_js(*sent, ack.stream, ack.sequence, ack.duplicate)
         if stats.published % METRICS_EVERY == 0:
-            log.info("Publisher metrics", **stats.snapshot(outbox.retries))
+            metrics(stats.snapshot(outbox.retries))
 
     def on_failed(sent: _Sent, error: str) -> None:
         stats.errors += 1
