@@ -7,12 +7,16 @@ import base64
 import io
 import json
 import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from nats_pubsub.logs import Logger, LogSink, render_console
+from nats_pubsub.logs import Logger, LogSink, render_console, write_all
 
 STAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 
@@ -289,3 +293,47 @@ def test_record_emitter_refuses_head_field_names() -> None:
     log, _ = make_logger()
     with pytest.raises(ValueError, match="record head"):
         log.record_emitter("INFO", "x", ("message",))
+
+
+class _Trickle(io.BytesIO):
+    """A stream that takes at most 7 bytes per write, as a pipe interrupted by signals may."""
+
+    def write(self, data: Any) -> int:
+        return super().write(bytes(data[:7]))
+
+
+def test_write_all_finishes_short_writes() -> None:
+    """A write that returns a short count is continued until every byte is out."""
+    stream = _Trickle()
+    write_all(stream, b"0123456789" * 10)
+    assert stream.getvalue() == b"0123456789" * 10
+
+
+_SIGNALLED_WRITER = """
+import asyncio, signal
+from nats_pubsub.logs import Logger, stdout_sink
+log = Logger("t", stdout_sink())
+async def main():
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, lambda: None)
+    emit = log.record_emitter("INFO", "line", ("n",))
+    for n in range(50_000):
+        emit(n)
+    log.flush()
+asyncio.run(main())
+"""
+
+
+def test_signal_during_a_blocked_write_loses_no_line() -> None:
+    """SIGTERM while the sink is blocked on a full pipe: every line still reaches the reader."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SIGNALLED_WRITER], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    wchan = Path(f"/proc/{proc.pid}/wchan")
+    deadline = time.monotonic() + 60
+    while "pipe" not in wchan.read_text():  # blocked writing into the full pipe
+        assert time.monotonic() < deadline, "the writer never blocked on the pipe"
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert [json.loads(line)["n"] for line in out.splitlines()] == list(range(50_000))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import select
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +20,7 @@ import msgspec
 
 from nats_pubsub.timeutil import format_ns, now_ns
 
-__all__ = ["LEVELS", "LogSink", "Logger", "render_console", "stdout_sink"]
+__all__ = ["LEVELS", "LogSink", "Logger", "render_console", "stdout_sink", "write_all"]
 
 LEVELS: Final = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40}
 _FLUSH_AT_BYTES: Final = 64 * 1024
@@ -126,7 +127,7 @@ class LogSink:
         self._buffer.clear()
         self._size = 0
         try:
-            self._stream.write(data)
+            write_all(self._stream, data)
             self._stream.flush()
         except (BrokenPipeError, ValueError):
             # The reader went away (e.g. `| head`); logging must never take the service down.
@@ -271,6 +272,19 @@ class Logger:
     def flush(self) -> None:
         """Write out everything buffered."""
         self._sink.flush()
+
+
+def write_all(stream: IO[bytes], data: bytes) -> None:
+    """Write all of `data`. A buffered write interrupted by a signal (SIGTERM while the reader of
+    a pipe lags) returns a short count and drops the rest; this writes the rest."""
+    view = memoryview(data)
+    while view:
+        try:
+            written = stream.write(view)
+        except BlockingIOError as exc:  # a non-blocking stream that is full: wait for room
+            written = exc.characters_written
+            select.select([], [stream], [], 1.0)
+        view = view[written or 0 :]
 
 
 def _ignore(fields: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ import msgspec
 
 from nats_pubsub.capture import render_payload
 from nats_pubsub.errors import NatsError
+from nats_pubsub.logs import write_all
 from nats_pubsub.timeutil import format_ns
 
 __all__ = ["Progress", "Writer", "record"]
@@ -175,7 +176,7 @@ class Writer:
             data = "".join(self._buf).encode()
             self._buf.clear()
             try:
-                self._out.write(data)
+                write_all(self._out, data)
                 self._out.flush()  # a follower piped into jq sees each batch at once
             except (OSError, ValueError) as exc:
                 self.error = self.error or NatsError(f"writing the output failed: {exc}")
