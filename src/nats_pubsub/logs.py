@@ -277,14 +277,13 @@ class Logger:
 def write_all(stream: IO[bytes], data: bytes) -> None:
     """Write all of `data`. A buffered write interrupted by a signal (SIGTERM while the reader of
     a pipe lags) returns a short count and drops the rest; this writes the rest."""
-    view = memoryview(data)
-    while view:
+    while data:
         try:
-            written = stream.write(view)
+            written = stream.write(data)
         except BlockingIOError as exc:  # a non-blocking stream that is full: wait for room
             written = exc.characters_written
             select.select([], [stream], [], 1.0)
-        view = view[written or 0 :]
+        data = data[written or 0 :]  # the rare short write: only then is the rest copied
 
 
 def _ignore(fields: dict[str, Any]) -> None:
