@@ -112,45 +112,28 @@ async def _classic(spec: WorkerSpec) -> dict[str, Any]:
     return _result(build.sequence, time.perf_counter() - started)
 
 
-async def _js_one_at_a_time(spec: WorkerSpec) -> dict[str, Any]:
+async def _js_nats_py(spec: WorkerSpec) -> dict[str, Any]:
+    """nats-py's JetStream publishing: each `js.publish` awaited in turn (`bare`), or its own
+    windowed `publish_async` with our default window (`async`), as references."""
     payloads = prebuilt_payloads(min(spec.msgs, _DISTINCT), spec.size or natural_size())
-    nc = await nats.connect(spec.url, name="bench-js-pub")
-    js = nc.jetstream()
-    run = uuid.uuid4().hex[:8]
-    acked = 0
-    started = time.perf_counter()
-
-    async def one_by_one() -> None:
-        nonlocal acked
-        for i in range(spec.msgs):
-            payload = payloads[i % len(payloads)]
-            await js.publish(spec.subject, payload, headers={"Nats-Msg-Id": f"{run}-{i}"})
-            acked += 1
-
-    await _with_progress(spec, lambda: acked, one_by_one())
-    seconds = time.perf_counter() - started
-    await nc.close()
-    return _result(acked, seconds)
-
-
-async def _js_publish_async(spec: WorkerSpec) -> dict[str, Any]:
-    """nats-py's own windowed JetStream publishing (`publish_async`), as a reference."""
-    payloads = prebuilt_payloads(min(spec.msgs, _DISTINCT), spec.size or natural_size())
-    nc = await nats.connect(spec.url, name="bench-js-pub-async")
+    windowed = spec.mode == "async"
+    nc = await nats.connect(spec.url, name="bench-js-pub-async" if windowed else "bench-js-pub")
     js = nc.jetstream(publish_async_max_pending=JS_WINDOW)
+    publish = js.publish_async if windowed else js.publish
     run = uuid.uuid4().hex[:8]
     sent = 0
     started = time.perf_counter()
 
-    async def windowed() -> None:
+    async def publish_all() -> None:
         nonlocal sent
         for i in range(spec.msgs):
             payload = payloads[i % len(payloads)]
-            await js.publish_async(spec.subject, payload, headers={"Nats-Msg-Id": f"{run}-{i}"})
+            await publish(spec.subject, payload, headers={"Nats-Msg-Id": f"{run}-{i}"})
             sent += 1
-        await js.publish_async_completed()
+        if windowed:
+            await js.publish_async_completed()
 
-    await _with_progress(spec, lambda: sent, windowed())
+    await _with_progress(spec, lambda: sent, publish_all())
     seconds = time.perf_counter() - started
     await nc.close()
     return _result(sent, seconds)
@@ -195,5 +178,5 @@ async def run_publisher_worker(spec: WorkerSpec) -> dict[str, Any]:
     if spec.mode == "ours":
         return await _ours(spec)
     if spec.role == "js-pub":
-        return await (_js_publish_async(spec) if spec.mode == "async" else _js_one_at_a_time(spec))
+        return await _js_nats_py(spec)
     return await (_classic(spec) if spec.mode == "classic" else _bare(spec))
