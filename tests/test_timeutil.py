@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nats_pubsub.timeutil import format_ns, now_timestamp, parse_timestamp_ns
+from nats_pubsub.timeutil import format_ns, now_timestamp, parse_timestamp_ns, stamp_parts
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NS = 1_000_000_000
@@ -172,3 +172,9 @@ def test_format_ns_first_call_just_before_the_epoch() -> None:
     code = "from nats_pubsub.timeutil import format_ns; print(format_ns(-1_000))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "1969-12-31T23:59:59.999999Z"
+
+
+@given(st.integers(min_value=0, max_value=253_402_300_799_999_999_999))
+def test_stamp_parts_make_format_ns(epoch_ns: int) -> None:
+    """The two parts of stamp_parts, as "%b%06dZ", are format_ns's text."""
+    assert (b"%b%06dZ" % stamp_parts(epoch_ns)).decode() == format_ns(epoch_ns)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from nats.protocol import command
 
-from nats_pubsub.wire import HpubPrefix, hpub_frame, msg_id_header
+from nats_pubsub.wire import HpubPrefix, hpub_frame, hpub_numbered_format, msg_id_header
 
 
 def test_frame_matches_the_clients_encoding() -> None:
@@ -51,3 +51,20 @@ def test_reply_frame_matches_the_clients_encoding() -> None:
     theirs = command.hpub_cmd("events.x", "_INBOX.abc.1", bytearray(header), b'{"a":1}')
     ours = HpubPrefix("events.x").reply_frame(b"_INBOX.abc.1", b"pub-9@run", b'{"a":1}')
     assert ours == bytes(theirs)
+
+
+@pytest.mark.parametrize(("subject", "prefix"), [("events.x", "pub-"), ("a%b", "ü%d-")])
+def test_numbered_format_matches_hpub_frame(subject: str, prefix: str) -> None:
+    """Filled with a number and a payload, the numbered format is hpub_frame's frame."""
+    form, header_base = hpub_numbered_format(subject, prefix)
+    for number in (1, 9, 10, 123_456_789):
+        payload = b'{"n":%d}' % number
+        header = header_base + len(str(number))
+        filled = form % (header, header + len(payload), number, payload)
+        assert filled == hpub_frame(subject, f"{prefix}{number}", payload)
+
+
+def test_numbered_format_refuses_line_breaks() -> None:
+    """An id prefix with a line break is refused, as a whole id would be."""
+    with pytest.raises(ValueError, match="line break"):
+        hpub_numbered_format("s", "a\nb-")

@@ -68,10 +68,11 @@ class FrameQueue:
             prefix = self._prefixes[subject] = HpubPrefix(subject)
         return prefix
 
-    def add(self, frame: bytes, payload_size: int) -> None:
-        """Collect one frame carrying a payload of `payload_size` bytes."""
+    def add(self, frame: bytes, payload_size: int, messages: int = 1) -> None:
+        """Collect a frame carrying a payload of `payload_size` bytes (or several frames in one
+        piece: `messages` of them, `payload_size` bytes of payload in all)."""
         self._frames.append(frame)
-        self._messages += 1
+        self._messages += messages
         self._payload_bytes += payload_size
 
     def start(self, subject: str) -> bytes:

@@ -8,7 +8,6 @@ batched and written once per event-loop turn instead of once per record.
 from __future__ import annotations
 
 import asyncio
-import re
 import select
 import sys
 from collections.abc import Callable
@@ -18,6 +17,8 @@ from typing import IO, Any, Final
 
 import msgspec
 
+from nats_pubsub.log_console import render_console
+from nats_pubsub.log_lines import STAMP, check_fields, fallback, line_format, record_type
 from nats_pubsub.timeutil import format_ns, now_ns
 
 __all__ = ["LEVELS", "LogSink", "Logger", "render_console", "stdout_sink", "write_all"]
@@ -25,44 +26,8 @@ __all__ = ["LEVELS", "LogSink", "Logger", "render_console", "stdout_sink", "writ
 LEVELS: Final = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40}
 _FLUSH_AT_BYTES: Final = 64 * 1024
 _RECORDS_AT_ONCE: Final = 256  # records held before a flush (about 64 KiB of lines)
-_COLORS: Final = {
-    "DEBUG": "\x1b[2m",
-    "INFO": "\x1b[32m",
-    "WARNING": "\x1b[33m",
-    "ERROR": "\x1b[31m",
-}
 # (module, function) per calling code object: looked up once, not per record.
 _WHERE: dict[CodeType, tuple[str, str]] = {}
-_BARE: Final = re.compile(r"[^\s\"=]+")
-_HEAD_ORDER: Final = ("timestamp", "level", "logger", "message", "module", "function")
-_HEAD_FIELDS: Final = frozenset(_HEAD_ORDER)
-
-
-def _fallback(obj: Any) -> Any:
-    """Render values JSON has no type for (exceptions, paths) as text; bytes stay base64."""
-    return str(obj)
-
-
-def _console_value(value: Any) -> str:
-    if isinstance(value, str):
-        return value if _BARE.fullmatch(value) else msgspec.json.encode(value).decode()
-    return msgspec.json.encode(value, enc_hook=_fallback).decode()
-
-
-def render_console(record: dict[str, Any], *, color: bool, prefix: str = "") -> str:
-    """Render a log record as one readable line: time, level, logger, message, key=value."""
-    stamp = str(record.get("timestamp", ""))
-    clock = stamp[11:23] if len(stamp) >= 23 else stamp
-    level = str(record.get("level", "INFO"))
-    extras = " ".join(
-        f"{key}={_console_value(value)}" for key, value in record.items() if key not in _HEAD_FIELDS
-    )
-    head = f"{level:<7}"
-    if color:
-        head = f"{_COLORS.get(level, '')}{head}\x1b[0m"
-    return f"{prefix}{clock} {head} {record.get('logger', '')}: {record.get('message', '')}" + (
-        f"  {extras}" if extras else ""
-    )
 
 
 class LogSink:
@@ -78,7 +43,7 @@ class LogSink:
         self._records: list[Any] = []  # after everything in _buffer
         self._size = 0
         self._scheduled: asyncio.AbstractEventLoop | None = None
-        self._encode_lines = msgspec.json.Encoder(enc_hook=_fallback).encode_lines
+        self._encode_lines = msgspec.json.Encoder(enc_hook=fallback).encode_lines
 
     def write(self, line: bytes) -> None:
         """Queue one line (with its newline) for writing."""
@@ -151,7 +116,7 @@ class Logger:
         self.name = name
         self._sink = sink
         self._level = LEVELS[level]
-        self._encode: Callable[[Any], bytes] = msgspec.json.Encoder(enc_hook=_fallback).encode
+        self._encode: Callable[[Any], bytes] = msgspec.json.Encoder(enc_hook=fallback).encode
         self._render: Callable[[dict[str, Any]], bytes]
         if fmt == "console":
             self._render = lambda rec: (render_console(rec, color=color) + "\n").encode()
@@ -245,13 +210,41 @@ class Logger:
                 emit_dict(dict(zip(names, values, strict=True)))
 
             return emit_console
-        record = _record_type(names)
+        record = record_type(names)
         write = sink.write_record
 
         def emit(*values: Any) -> None:
             write(record(format_ns(now_ns()), level, name, message, module, function, *values))
 
         return emit
+
+    def line_format(
+        self, level: str, message: str, fields: dict[str, Any], function: str | None = None
+    ) -> bytes | None:
+        """The record `message` with `fields` as a bytes %-format (`log_lines`), for hot paths:
+        filled with the two parts of `timeutil.stamp_parts` and then each `Fill` of `fields`,
+        in order, it is the JSON line the other writers make. Write its lines with `write_lines`.
+
+        None when such records are not written as JSON lines (console format, or the level is
+        off): use an emitter then.
+        """
+        check_fields(fields)
+        if LEVELS[level] < self._level or self._render != self._json_line:
+            return None
+        code = sys._getframe(1).f_code
+        head = {
+            "timestamp": STAMP,
+            "level": level,
+            "logger": self.name,
+            "message": message,
+            "module": Path(code.co_filename).stem,
+            "function": function or code.co_name,
+        }
+        return line_format({**head, **fields})
+
+    def write_lines(self, data: bytes) -> None:
+        """Write JSON lines made with a `line_format` (each with its newline), in order."""
+        self._sink.write(data)
 
     def debug(self, message: str, **fields: Any) -> None:
         """Write a DEBUG record."""
@@ -292,21 +285,6 @@ def _ignore(fields: dict[str, Any]) -> None:
 
 def _ignore_values(*values: Any) -> None:
     """The record emitter of a level that is not logged."""
-
-
-_RECORD_TYPES: dict[tuple[str, ...], type[msgspec.Struct]] = {}
-
-
-def _record_type(names: tuple[str, ...]) -> type[msgspec.Struct]:
-    """A struct whose fields are the record head and then `names`, in that order."""
-    clash = _HEAD_FIELDS.intersection(names)
-    if clash:
-        raise ValueError(f"record fields {sorted(clash)} would replace the record head")
-    cached = _RECORD_TYPES.get(names)
-    if cached is None:
-        fields = [(key, Any) for key in (*_HEAD_ORDER, *names)]
-        cached = _RECORD_TYPES[names] = msgspec.defstruct("Record", fields)
-    return cached
 
 
 def stdout_sink() -> LogSink:

@@ -11,7 +11,7 @@ from typing import Annotated, Final, TypeVar
 import msgspec
 
 from nats_pubsub.errors import InvalidMessageError
-from nats_pubsub.timeutil import format_ns, parse_timestamp_ns
+from nats_pubsub.timeutil import parse_timestamp_ns, stamp_parts
 
 __all__ = [
     "DECODE_ERRORS",
@@ -112,7 +112,6 @@ class EventFactory:
         "_descriptions",
         "_event_types",
         "_rng",
-        "_stamp",
         "_templates",
         "sequence",
         "source",
@@ -129,7 +128,6 @@ class EventFactory:
         # event type -> its description, the encoded message with %-placeholders (timestamp
         # given as text, or as the second's prefix and the microseconds)
         self._templates: dict[str, tuple[str, bytes, bytes]] = {}
-        self._stamp: tuple[int | None, bytes] = (None, b"")  # a second, its timestamp prefix
 
     def _draw(self) -> tuple[int, str, int, str]:
         """Number the next message and draw its values: sequence, type, value, random field."""
@@ -183,6 +181,10 @@ class EventFactory:
 
     def next_encoded_at(self, epoch_ns: int) -> tuple[int, str, bytes]:
         """As `next_encoded`, stamped with the time `epoch_ns` (as `format_ns` writes it)."""
+        return self.next_encoded_stamped(*stamp_parts(epoch_ns))
+
+    def next_encoded_stamped(self, stamp: bytes, micros: int) -> tuple[int, str, bytes]:
+        """As `next_encoded_at`, with the time given as the two parts of `stamp_parts`."""
         self.sequence += 1
         seq = self.sequence
         draw = self._rng.random  # the same draws, in the same order, as `_draw`
@@ -190,14 +192,10 @@ class EventFactory:
         event_type = types[int(draw() * len(types))]
         value = int(draw() * 1000) + 1
         rf = _RANDOM_FIELD_TEXT[int(draw() * 4)]
-        second, nanos = divmod(epoch_ns, 1_000_000_000)
-        stamp = self._stamp
-        if stamp[0] != second:  # the date and time up to the seconds, once per second
-            stamp = self._stamp = (second, format_ns(second * 1_000_000_000)[:-7].encode())
         cached = self._templates.get(event_type)
         if cached is None or cached[0] is not self._descriptions[event_type]:
             cached = self._template(event_type)
-        return seq, event_type, cached[2] % (seq, stamp[1], nanos // 1000, seq, value, rf, seq)
+        return seq, event_type, cached[2] % (seq, stamp, micros, seq, value, rf, seq)
 
     def _template(self, event_type: str) -> tuple[str, bytes, bytes]:
         """The encoded messages of `event_type` with %-placeholders where the values vary.

@@ -11,6 +11,7 @@ __all__ = [
     "now_ns",
     "now_timestamp",
     "parse_timestamp_ns",
+    "stamp_parts",
 ]
 
 now_ns = time.time_ns
@@ -128,6 +129,20 @@ def format_ns(epoch_ns: int) -> str:
         cache[0] = millis
         cache[1] = f"{_second_text(seconds)}{ms:03d}"
     return f"{cache[1]}{_MICROS[rest // 1000]}"
+
+
+_stamp_cache: list[object] = [None, b""]
+
+
+def stamp_parts(epoch_ns: int) -> tuple[bytes, int]:
+    """`format_ns(epoch_ns)` in two parts, for byte templates: its text up to the seconds' dot
+    (b"2025-10-08T15:30:45.", made once per second) and the microseconds (then comes "%06dZ")."""
+    second, nanos = divmod(epoch_ns, 1_000_000_000)
+    cache = _stamp_cache
+    if cache[0] != second:
+        cache[0] = second
+        cache[1] = _second_text(second).encode()
+    return cache[1], nanos // 1000  # type: ignore[return-value]
 
 
 def now_timestamp() -> str:

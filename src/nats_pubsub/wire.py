@@ -9,6 +9,7 @@ __all__ = [
     "HpubPrefix",
     "check_msg_id",
     "hpub_frame",
+    "hpub_numbered_format",
     "msg_id_header",
 ]
 
@@ -39,6 +40,20 @@ def hpub_frame(subject: str, msg_id: str, payload: bytes) -> bytes:
     header = msg_id_header(msg_id)
     size = len(header)
     return f"HPUB {subject} {size} {size + len(payload)}\r\n".encode() + header + payload + b"\r\n"
+
+
+def hpub_numbered_format(subject: str, id_prefix: str) -> tuple[bytes, int]:
+    """An HPUB %-format for messages to `subject` whose `Nats-Msg-Id` is `id_prefix` and a
+    number, and the size of their header block less the number's digits.
+
+    Filled with (header size, header size + payload size, number, payload) it is byte for byte
+    `hpub_frame(subject, f"{id_prefix}{number}", payload)`.
+    """
+    prefix = check_msg_id(id_prefix).encode()
+    start = f"HPUB {subject} ".encode().replace(b"%", b"%%")
+    escaped = prefix.replace(b"%", b"%%")
+    form = start + b"%d %d\r\n" + _HEADER_START + escaped + b"%d" + _HEADER_END + b"%b\r\n"
+    return form, HEADER_OVERHEAD + len(prefix)
 
 
 class HpubPrefix:

@@ -125,6 +125,18 @@ class Outbox(Generic[C]):
         self._frames.add_hpub(subject, msg_id, payload)
         self._on_sent(context, None)
 
+    @property
+    def is_core(self) -> bool:
+        """True in core NATS (no JetStream acks): `put_frames` may be used."""
+        return self._window is None
+
+    def put_frames(self, frames: bytes, messages: int, payload_bytes: int) -> None:
+        """Collect prebuilt HPUB frames for the next `flush`, in core NATS, as many messages as
+        `room` allowed; the caller reports them as sent."""
+        if self._window is not None:
+            raise RuntimeError("prebuilt frames bypass the JetStream ack window")
+        self._frames.add(frames, payload_bytes, messages)
+
     async def flush(self) -> None:
         """Hand the messages collected by `put` to the client; lets other tasks run."""
         if self._window is not None:

@@ -2,7 +2,8 @@
 
 Flat out (interval 0) the loop works in batches: per event-loop turn it builds, encodes and
 collects up to `FLOOD_BATCH` messages (each logged as it is collected, or when its JetStream ack
-arrives), hands them to the client in one piece and yields once. Paced, one message per slot.
+arrives), hands them to the client in one piece and yields once. In core NATS with JSON logs the
+batch's frames and lines come from per-type formats (`core_batch`). Paced, one message per slot.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from typing import TYPE_CHECKING
 
 from nats_pubsub.config import PUBLISH_TEMPLATE_FIELDS
 from nats_pubsub.connecting import connect
+from nats_pubsub.core_batch import CoreBatcher
 from nats_pubsub.errors import NatsError
 from nats_pubsub.health import expose
 from nats_pubsub.lifecycle import Pacer
+from nats_pubsub.log_lines import INT, Fill
 from nats_pubsub.logs import Logger
 from nats_pubsub.schema import EventFactory
 from nats_pubsub.services.outbox import Outbox, PubAckInfo
@@ -94,17 +97,69 @@ async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.
             subjects[event_type] = subject
         return subject
 
-    async def send_one() -> None:
+    async def send(seq: int, event_type: str, payload: bytes) -> None:
         """One message the ordinary way (paced, reconnecting, or an oversized payload)."""
-        seq, event_type, payload = factory.next_encoded_at(now_ns())
         subject, msg_id = subject_of(event_type), f"{source}-{seq}"
         await outbox.send(
             subject, payload, msg_id, (msg_id, subject, seq, len(payload), event_type)
         )
 
+    async def send_one() -> None:
+        await send(*factory.next_encoded_at(now_ns()))
+
+    def published_line(subject: str, event_type: str) -> bytes:
+        """The format of the `Message published` line `published` writes (core NATS)."""
+        fields = {
+            "message_id": Fill.text(f"{source}-"),
+            "subject": subject,
+            "sequence": INT,
+            "size_bytes": INT,
+            "event_type": event_type,
+        }
+        line = log.line_format("INFO", "Message published", fields, "on_sent")
+        assert line is not None  # checked below, before a batcher is made
+        return line
+
+    batcher = None
+    if outbox.is_core and log.line_format("INFO", "Message published", {}) is not None:
+        try:
+            batcher = CoreBatcher(factory, subject_of, published_line)
+        except ValueError:  # an id no header can carry: the ordinary path reports it
+            batcher = None
+
+    async def collect_core(room: int, batcher: CoreBatcher) -> None:
+        """Up to `room` messages built from formats, reported in runs that end where a
+        metrics record is due (every `METRICS_EVERY`), so records stay in order."""
+        while room > 0:
+            most = min(room, METRICS_EVERY - stats.published % METRICS_EVERY)
+            batch = batcher.build(most, outbox.max_payload)
+            room -= batch.messages
+            outbox.put_frames(batch.frames, batch.messages, batch.payload_bytes)
+            log.write_lines(batch.lines)
+            stats.published += batch.messages
+            stats.published_bytes += batch.payload_bytes
+            if batch.messages and stats.published % METRICS_EVERY == 0:
+                metrics(stats.snapshot(outbox.retries))
+            if batch.oversized is not None:  # the server refuses it: reported the ordinary way
+                await outbox.flush()
+                await send(*batch.oversized)
+                return
+
+    async def collect(room: int) -> None:
+        """Up to `room` messages, each collected by `Outbox.put` and logged when reported."""
+        put, next_encoded, limit = outbox.put, factory.next_encoded_at, outbox.max_payload
+        for _ in range(room):
+            seq, event_type, payload = next_encoded(now_ns())
+            if len(payload) > limit:  # the server refuses it: reported the ordinary way
+                await outbox.flush()
+                await send(seq, event_type, payload)
+                return
+            subject = subjects.get(event_type) or subject_of(event_type)
+            msg_id = f"{source}-{seq}"
+            put(subject, payload, msg_id, (msg_id, subject, seq, len(payload), event_type))
+
     async def flood() -> None:
         """Flat out: batches of messages, one hand-over and one yield per event-loop turn."""
-        put, next_encoded = outbox.put, factory.next_encoded_at
         while not stop.is_set():
             want = FLOOD_BATCH if count is None else min(FLOOD_BATCH, count - factory.sequence)
             if want <= 0:
@@ -114,18 +169,10 @@ async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.
                 await send_one()
                 await pacer.wait(stop)
                 continue
-            limit = outbox.max_payload
-            for _ in range(room):
-                seq, event_type, payload = next_encoded(now_ns())
-                subject = subjects.get(event_type) or subject_of(event_type)
-                msg_id = f"{source}-{seq}"
-                size = len(payload)
-                sent = (msg_id, subject, seq, size, event_type)
-                if size > limit:  # the server refuses it: reported through the ordinary path
-                    await outbox.flush()
-                    await outbox.send(subject, payload, msg_id, sent)
-                    break
-                put(subject, payload, msg_id, sent)
+            if batcher is not None:
+                await collect_core(room, batcher)
+            else:
+                await collect(room)
             try:
                 await outbox.flush()
             except NatsError as exc:
