@@ -1,9 +1,11 @@
 """`make bench`: the issue-7 targets measured side by side on one embedded server, as ratios.
 
 Every measurement runs through `nats-pubsub bench`'s own code (`nats_pubsub.bench.run_bench`) in
-fresh worker processes; modes alternate within each round and the median of the rounds is kept,
-so both sides of a ratio see the same machine load. Prints a Markdown table for
-docs/performance.md. `--quick` is a smoke run with small loads and one round.
+fresh worker processes. Within a round each of ours runs right next to its baseline, in the
+opposite order every other round; a ratio is taken per round (the two sides measured a few
+seconds apart, under the same machine load) and the median of the rounds' ratios is reported,
+with each round's ratio beside it. Rates and latencies are the medians of the rounds. Prints a
+Markdown table for docs/performance.md. `--quick` is a smoke run with small loads and one round.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ Samples = dict[str, list[float]]
 def _parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small loads, one round")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--msgs", type=int, default=100_000, help="core pub/sub messages per run")
     parser.add_argument("--js-msgs", type=int, default=50_000, help="windowed JetStream publish")
     parser.add_argument("--js-sync-msgs", type=int, default=5_000, help="one ack at a time")
@@ -65,11 +67,31 @@ def _runs(args: argparse.Namespace, url: str) -> dict[str, Callable[[], Summary]
     }
 
 
+# Runs in the order of each group on odd rounds, reversed on even ones: each of ours stays next
+# to its baseline (the monitor's is the subscriber's) and neither always goes first.
+_GROUPS = (
+    ("sub-ours", "sub-bare", "monitor-ours", "sub-classic"),
+    ("pub-ours", "pub-bare", "pub-classic"),
+    ("js-window", "js-sync", "js-async"),
+    ("replay-ours", "replay-bare"),
+    ("latency-ours", "latency-classic"),
+)
+# (what, ours, baseline): the ratios taken per round.
+_RATIOS = (
+    ("subscriber", "sub-ours", "sub-bare"),
+    ("publisher", "pub-ours", "pub-bare"),
+    ("monitor", "monitor-ours", "sub-bare"),
+    ("JetStream window", "js-window", "js-sync"),
+)
+
+
 def _measure(args: argparse.Namespace, url: str) -> Samples:
     rates: Samples = {}
     runs = _runs(args, url)
     for round_no in range(1, args.rounds + 1):
-        for key, run in runs.items():
+        order = [key for group in _GROUPS for key in (group if round_no % 2 else group[::-1])]
+        for key in order:
+            run = runs[key]
             summary = run()
             if summary.received < summary.sent:
                 print(f"  note: {key} received {summary.received} of {summary.sent}")
@@ -80,12 +102,28 @@ def _measure(args: argparse.Namespace, url: str) -> Samples:
         rss = idle_rss_kib(url, 0.5 if args.quick else 2.0) / 1024
         rates.setdefault("rss-mib", []).append(rss)
         print(f"  round {round_no}: idle RSS {rss:.1f} MiB", file=sys.stderr)
+    for _, ours, base in _RATIOS:
+        rates[f"{ours}/{base}"] = [a / b for a, b in zip(rates[ours], rates[base], strict=True)]
     return rates
+
+
+def _per_round(samples: Samples) -> list[str]:
+    """Each round's ratio, so the spread behind a median is visible."""
+    lines = ["", "Per round (ours / baseline, measured side by side):", ""]
+    for what, ours, base in _RATIOS:
+        values = " ".join(f"{v:.2f}" for v in samples[f"{ours}/{base}"])
+        lines.append(f"- {what}: {values}")
+    p99 = " ".join(f"{v:.2f}" for v in samples["latency-ours-p99"])
+    classic = " ".join(f"{v:.2f}" for v in samples["latency-classic-p99"])
+    lines.append(f"- p99 at 1,000 msg/s (ms): ours {p99}; classic {classic}")
+    return lines
 
 
 def _table(med: dict[str, float]) -> list[str]:
     def ratio(ours: str, base: str) -> float:
-        return med[ours] / med[base]
+        """The median of the rounds' ratios where it was taken per round, else of the medians."""
+        paired = med.get(f"{ours}/{base}")
+        return paired if paired is not None else med[ours] / med[base]
 
     def n(key: str) -> str:
         return f"{med[key]:,.0f}"
@@ -175,12 +213,12 @@ def main() -> None:
     med = {key: statistics.median(values) for key, values in samples.items()}
     print(
         f"\n{time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}; median of {args.rounds} round(s); "
+        f"Python {platform.python_version()}; medians of {args.rounds} round(s); "
         f"core runs {args.msgs:,} messages, JetStream {args.js_msgs:,} windowed / "
         f"{args.js_sync_msgs:,} one-at-a-time, replay {args.replay_msgs:,}, latency "
         f"{args.latency_msgs:,} at 1,000 msg/s; {time.monotonic() - started:.0f} s\n"
     )
-    print("\n".join(_table(med)))
+    print("\n".join(_table(med) + _per_round(samples)))
 
 
 if __name__ == "__main__":

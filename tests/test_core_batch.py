@@ -9,9 +9,10 @@ import pytest
 
 from nats_pubsub import logs
 from nats_pubsub.core_batch import CoreBatcher
+from nats_pubsub.events import EventFactory
 from nats_pubsub.log_lines import INT, Fill
 from nats_pubsub.logs import Logger, LogSink
-from nats_pubsub.schema import DEFAULT_EVENT_TYPES, EventFactory, encode
+from nats_pubsub.schema import DEFAULT_EVENT_TYPES, encode
 from nats_pubsub.timeutil import format_ns, parse_timestamp_ns
 from nats_pubsub.wire import hpub_frame
 

@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nats_pubsub.errors import InvalidMessageError
+from nats_pubsub.events import EventFactory
 from nats_pubsub.receiving import inspect_message, preview, rejection_fields
-from nats_pubsub.schema import EventFactory, encode
+from nats_pubsub.schema import encode
 from nats_pubsub.subjects import (
     subject_matches,
     validate_publish_subject,

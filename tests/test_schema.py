@@ -11,13 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nats_pubsub.errors import InvalidMessageError
+from nats_pubsub.events import EventFactory
 from nats_pubsub.schema import (
     DEFAULT_EVENT_TYPES,
-    RANDOM_FIELD_VALUES,
-    EventFactory,
     decode_event,
     decode_payment,
-    describe_event_type,
     encode,
 )
 from nats_pubsub.timeutil import parse_timestamp_ns
@@ -56,44 +54,6 @@ def reason_of(data: bytes) -> str:
     return info.value.reason
 
 
-def test_factory_numbers_from_one() -> None:
-    """The first message has sequence 1 and each next one is one higher."""
-    factory = EventFactory("pub", DEFAULT_EVENT_TYPES, seed=1)
-    assert [factory.next(STAMP).sequence for _ in range(3)] == [1, 2, 3]
-
-
-def test_factory_message_id_is_source_dash_sequence() -> None:
-    """message_id is f'{source}-{sequence}'."""
-    factory = EventFactory("host-a", DEFAULT_EVENT_TYPES, seed=1)
-    factory.next(STAMP)
-    message = factory.next(STAMP)
-    assert (message.message_id, message.source, message.timestamp) == ("host-a-2", "host-a", STAMP)
-
-
-def test_factory_description_names_type_and_sequence() -> None:
-    """The description for user.login at sequence 42 is 'User login event #42'."""
-    factory = EventFactory("pub", ("user.login",), seed=1)
-    factory.sequence = 41
-    assert factory.next(STAMP).data.description == "User login event #42"
-
-
-def test_factory_random_values_in_range() -> None:
-    """value is 1..1000, random_field is an allowed value and status is 'success'."""
-    factory = EventFactory("pub", DEFAULT_EVENT_TYPES, seed=3)
-    for _ in range(500):
-        data = factory.next(STAMP).data
-        assert 1 <= data.value <= 1000
-        assert data.random_field in RANDOM_FIELD_VALUES
-        assert data.status == "success"
-        assert data.event_type in DEFAULT_EVENT_TYPES
-
-
-def test_factory_needs_event_types() -> None:
-    """An empty event type list is refused."""
-    with pytest.raises(ValueError, match="event type"):
-        EventFactory("pub", ())
-
-
 def test_encoded_field_order() -> None:
     """Encoded JSON keeps the wire field order at both levels."""
     decoded = json.loads(encode(EventFactory("pub", DEFAULT_EVENT_TYPES, seed=1).next(STAMP)))
@@ -111,23 +71,6 @@ def test_encoded_message_decodes() -> None:
     """A factory message survives encode/decode_event unchanged."""
     message = EventFactory("pub", DEFAULT_EVENT_TYPES, seed=1).next(STAMP)
     assert decode_event(encode(message)).message == message
-
-
-@pytest.mark.parametrize(
-    ("event_type", "text"),
-    [
-        ("user.login", "User login"),
-        ("order.created", "Order created"),
-        ("payment_processed", "Payment processed"),
-        ("user-signed-up", "User signed up"),
-        ("LOGIN", "Login"),
-        ("", "Event"),
-        ("...", "Event"),
-    ],
-)
-def test_describe_event_type(event_type: str, text: str) -> None:
-    """Separators become spaces and the first letter is capitalised."""
-    assert describe_event_type(event_type) == text
 
 
 def test_decode_valid_event() -> None:
@@ -286,28 +229,3 @@ def test_decode_payment_missing_field_is_schema() -> None:
     with pytest.raises(InvalidMessageError) as info:
         decode_payment(payload(transaction))
     assert info.value.reason == "schema"
-
-
-@pytest.mark.parametrize("source", ["pub", 'odd "host"\\ü%d', "tab\there"])
-def test_next_encoded_is_the_encoded_next(source: str) -> None:
-    """next_encoded gives the same numbers, type and JSON bytes as encode(next()), same seed."""
-    by_struct = EventFactory(source, (*DEFAULT_EVENT_TYPES, 'we%ird"type'), seed=9)
-    by_template = EventFactory(source, (*DEFAULT_EVENT_TYPES, 'we%ird"type'), seed=9)
-    for stamp in (STAMP, 'not "a" stamp\\', "line\nbreak"):
-        for _ in range(50):
-            message = by_struct.next(stamp)
-            seq, event_type, payload = by_template.next_encoded(stamp)
-            assert (seq, event_type) == (message.sequence, message.data.event_type)
-            assert payload == encode(message)
-
-
-@pytest.mark.parametrize("epoch_ns", [0, 999_999_999, 1_714_979_289_123_456_789])
-def test_next_encoded_at_stamps_as_format_ns(epoch_ns: int) -> None:
-    """next_encoded_at(ns) is the JSON of next(format_ns(ns)), down to the microseconds."""
-    from nats_pubsub.timeutil import format_ns
-
-    by_struct = EventFactory("pub", DEFAULT_EVENT_TYPES, seed=4)
-    by_clock = EventFactory("pub", DEFAULT_EVENT_TYPES, seed=4)
-    for step in range(3):
-        at = epoch_ns + step * 1_000_000_001
-        assert by_clock.next_encoded_at(at)[2] == encode(by_struct.next(format_ns(at)))

@@ -9,7 +9,8 @@ import jsonschema
 import msgspec
 
 from nats_pubsub.errors import InvalidMessageError
-from nats_pubsub.schema import DEFAULT_EVENT_TYPES, EventFactory, decode_event, encode
+from nats_pubsub.events import EventFactory
+from nats_pubsub.schema import DEFAULT_EVENT_TYPES, decode_event, encode
 from nats_pubsub.timeutil import now_timestamp
 
 SCHEMAS = Path(__file__).parent.parent / "docs" / "schemas"

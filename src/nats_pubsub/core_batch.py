@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-from nats_pubsub.schema import EventFactory
+from nats_pubsub.events import EventFactory
 from nats_pubsub.timeutil import now_ns, stamp_parts
 from nats_pubsub.wire import check_msg_id, hpub_numbered_format
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from nats_pubsub.embedded import EmbeddedServer
-from nats_pubsub.schema import DEFAULT_EVENT_TYPES, EventFactory, encode
+from nats_pubsub.events import EventFactory
+from nats_pubsub.schema import DEFAULT_EVENT_TYPES, encode
 from nats_pubsub.testing import ServiceProcess
 from nats_pubsub.timeutil import now_timestamp
 from tests.conftest import CliFactory, ServerFactory, publish_raw

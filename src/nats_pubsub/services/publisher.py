@@ -15,11 +15,11 @@ from nats_pubsub.config import PUBLISH_TEMPLATE_FIELDS
 from nats_pubsub.connecting import connect
 from nats_pubsub.core_batch import CoreBatcher
 from nats_pubsub.errors import NatsError
+from nats_pubsub.events import EventFactory
 from nats_pubsub.health import expose
 from nats_pubsub.lifecycle import Pacer
 from nats_pubsub.log_lines import INT, Fill
 from nats_pubsub.logs import Logger
-from nats_pubsub.schema import EventFactory
 from nats_pubsub.services.outbox import Outbox, PubAckInfo
 from nats_pubsub.stats import PublishStats
 from nats_pubsub.subjects import SubjectTemplate
