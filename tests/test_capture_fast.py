@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
@@ -9,8 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from nats_pubsub import logs
 from nats_pubsub.capture import EXTRACTED_FIELDS, capture
-from nats_pubsub.capture_fast import capture_fast, subject_is_error
+from nats_pubsub.capture_fast import CAPTURED_FIELDS, capture_fast, capture_values, subject_is_error
+from nats_pubsub.logs import Logger, LogSink
 from tests.test_capture import EVENT, GARBAGE, LIMIT, TXN, json_values, logged_line
 
 _HEAD = ("timestamp", "module", "function")
@@ -55,6 +58,7 @@ def test_headers_are_recorded_on_the_fast_path() -> None:
         b'{"a":' * 40 + b"1" + b"}" * 40,  # deeper than the rendering limit
         b'{"status": {"code": 1}}',  # a known field that is not a scalar
         b'{"data": "text"}',
+        b'{"status": "' + b"x" * 201 + b'"}',  # a known text capture() passes over
         b"[1, 2]",
         b"",
         b" {}",
@@ -101,6 +105,44 @@ def test_any_object_agrees_with_capture(value: dict[str, Any], subject: str, spa
 def test_any_bytes_agree_with_capture(data: bytes) -> None:
     """Arbitrary bytes: the fast path never logs something capture() would not."""
     _assert_same("bytes", b"{" + data)
+
+
+_LONG = "x" * 300
+_RECORD_CASES = [
+    ("payments.card", "", TXN, None),
+    ("payments.card", "_INBOX.r", {**TXN, "status": "approved"}, None),
+    ("events.user", "", EVENT, {"Nats-Msg-Id": "pub-1"}),
+    ("orders.failed", "", {"status": "ok", "data": {"status": "declined"}}, None),
+    ("a.ERROR.b", "r", {"message_id": None, "data": {"message_id": "m", "amount": 2}}, None),
+    ("q", "", {"note": _LONG, "data": {"card_type": "Visa", "note": _LONG}}, {"a": "b"}),
+    ("q", "", {"status": None, "amount": 12.5, "data": {"status": "failed"}}, None),
+    ("q", "", {}, None),
+]
+
+
+@pytest.mark.parametrize(("subject", "reply", "message", "headers"), _RECORD_CASES)
+def test_record_of_values_is_the_dict_records_line(
+    subject: str,
+    reply: str,
+    message: dict[str, Any],
+    headers: dict[str, str] | None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The monitor's record of capture_values is byte for byte the dict emitter's line."""
+    monkeypatch.setattr(logs, "now_ns", lambda: 1_760_000_000_123_456_789)
+    stream = io.BytesIO()
+    log = Logger("nats-monitor", LogSink(stream))
+    data = json.dumps(message).encode()
+    fast = capture_values(subject, reply, data, headers, LIMIT)
+    fields = capture_fast(subject, reply, data, headers, LIMIT)
+    assert fast is not None
+    assert fields is not None
+    log.emitter(fast[0], "Message captured", "on_message")(fields.fields)
+    log.record_emitter(fast[0], "Message captured", CAPTURED_FIELDS, "on_message")(*fast[1])
+    log.flush()
+    by_dict, by_values = stream.getvalue().splitlines(keepends=True)
+    assert by_values == by_dict
+    assert _assert_same(subject, data, headers)
 
 
 @pytest.mark.parametrize(

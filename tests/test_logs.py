@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from nats_pubsub.logs import Logger, LogSink, render_console, write_all
@@ -239,6 +240,24 @@ def test_record_emitter_writes_the_same_json_as_emitter() -> None:
     by_values(1, "two", None)
     first, second = stream.getvalue().splitlines()
     assert first.split(b'"level"')[1] == second.split(b'"level"')[1]
+
+
+def test_record_emitter_leaves_out_unset_values() -> None:
+    """A record value of msgspec.UNSET leaves its field out, as a dict without the key would."""
+    log, stream = make_logger()
+    log.emitter("INFO", "same", "f")({"a": 1, "c": None})
+    log.record_emitter("INFO", "same", ("a", "b", "c"), "f")(1, msgspec.UNSET, None)
+    first, second = stream.getvalue().splitlines()
+    assert first.split(b'"level"')[1] == second.split(b'"level"')[1]
+
+
+def test_console_record_emitter_leaves_out_unset_values() -> None:
+    """On the console too, a msgspec.UNSET value leaves its field out."""
+    log, stream = make_logger(fmt="console")
+    log.record_emitter("INFO", "same", ("a", "b"), "f")(1, msgspec.UNSET)
+    line = stream.getvalue().decode()
+    assert "a=1" in line
+    assert "b=" not in line
 
 
 def test_records_and_lines_keep_their_order_in_a_loop() -> None:

@@ -3,56 +3,83 @@
 `capture()` handles any bytes (text, binary, huge, deep, broken JSON) and renders the payload by
 decoding it into Python objects, which the log encoder then encodes again. Most traffic is small,
 one-line JSON objects whose known fields are scalars; for those, `capture_fast` decodes only the
-fields it extracts (a typed msgspec struct: the rest of the payload is syntax-checked and
+fields it extracts (a msgspec TypedDict: the rest of the payload is syntax-checked and
 skipped) and embeds the payload bytes verbatim (`msgspec.Raw`). It returns None for anything
 else, and the caller falls back to `capture()`. The logged record is the same JSON value either
-way (tests/test_capture_fast.py checks that on generated and hostile payloads).
+way (tests/test_capture_fast.py checks that on generated and hostile payloads). `capture_values`
+is the same result as the values of a record of `CAPTURED_FIELDS`, for `Logger.record_emitter`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Final
+from collections.abc import Callable
+from typing import Annotated, Any, Final, TypedDict
 
 import msgspec
+from msgspec import UNSET
 from msgspec.structs import astuple
 
-from nats_pubsub.capture import ERROR_STATUSES, MAX_RENDER_DEPTH, Capture
+from nats_pubsub.capture import ERROR_STATUSES, EXTRACTED_FIELDS, MAX_RENDER_DEPTH, Capture
 
-__all__ = ["capture_fast", "subject_is_error"]
+__all__ = ["CAPTURED_FIELDS", "capture_fast", "capture_values", "subject_is_error"]
 
-_Scalar = str | int | float | bool | None
+# The fields of a `Message captured` record made here, in order.
+CAPTURED_FIELDS: Final = (
+    "subject",
+    "reply_to",
+    "size_bytes",
+    "headers",
+    *EXTRACTED_FIELDS,
+    "payload",
+)
+_STATUS: Final = CAPTURED_FIELDS.index("status")
 _MAX_FIELD_CHARS: Final = 200
 _MAX_CACHED_SUBJECTS: Final = 10_000
+# A longer text fails the decode, leaving the message to capture() (which then looks under
+# `data`): rare, and cheaper than a length check per field here.
+_Scalar = Annotated[str, msgspec.Meta(max_length=_MAX_FIELD_CHARS)] | int | float | bool | None
 
 
-class _Known(msgspec.Struct):
-    """The extracted fields (see capture.EXTRACTED_FIELDS) under `data`."""
+class _Known(TypedDict, total=False):
+    """The extracted fields (see capture.EXTRACTED_FIELDS) found under `data`."""
 
-    transaction_id: _Scalar = None
-    status: _Scalar = None
-    decline_reason: _Scalar = None
-    amount: _Scalar = None
-    card_type: _Scalar = None
-    event_type: _Scalar = None
-    message_id: _Scalar = None
-
-
-class _Peek(_Known):
-    """The extracted fields at the top level, and the `data` object holding more of them."""
-
-    data: _Known | None = None
+    transaction_id: _Scalar
+    status: _Scalar
+    decline_reason: _Scalar
+    amount: _Scalar
+    card_type: _Scalar
+    event_type: _Scalar
+    message_id: _Scalar
 
 
-_peek = msgspec.json.Decoder(_Peek).decode
-_NAMES: Final = _Known.__struct_fields__
-_NONE: Final = (None,) * len(_NAMES)
+class _Peek(_Known, total=False):
+    """The extracted fields found at the top level, and the `data` object holding more of them."""
+
+    data: _Known | None
+
+
+class _Picked(msgspec.Struct):
+    """The extracted fields picked, in order; UNSET where none was."""
+
+    transaction_id: Any = UNSET
+    status: Any = UNSET
+    decline_reason: Any = UNSET
+    amount: Any = UNSET
+    card_type: Any = UNSET
+    event_type: Any = UNSET
+    message_id: Any = UNSET
+
+
+# A TypedDict decodes to a plain dict of the keys found, which is how it is used here.
+_peek: Callable[[bytes], dict[str, Any]] = msgspec.json.Decoder(_Peek).decode  # type: ignore[assignment]
 _DECODE_ERRORS = (msgspec.MsgspecError, RecursionError, UnicodeDecodeError)
 _error_subjects: dict[str, bool] = {}
-# Numbers msgspec would refuse to decode (out of range) but skips unchecked in fields the struct
-# does not hold have a positive 3-digit exponent or a long digit run. With every digit mapped to
-# "0", "E" to "e" and "+" removed, both are plain substring searches (a regex costs ~20x more).
-# Matches inside strings only send a payload to capture(): never wrong, rarely slower.
-_NUMBER_SHAPES: Final = bytes.maketrans(b"0123456789E", b"0000000000e")
+# Numbers msgspec would refuse to decode (out of range) but skips unchecked in fields it does not
+# decode have a positive 3-digit exponent or a long digit run. With every digit mapped to "0" and
+# "E" and "+" to "e", both are plain substring searches (a regex costs ~20x more). Matches inside
+# strings only send a payload to capture(): never wrong, rarely slower. The same pass maps "[" to
+# "{" and "\r" to "\n", for one count of containers and one search for line breaks.
+_SHAPES: Final = bytes.maketrans(b"0123456789E+[\r", b"0000000000ee{\n")
 _BIG_EXPONENT: Final = b"e000"
 _LONG_DIGITS: Final = b"0" * 300
 
@@ -69,50 +96,65 @@ def subject_is_error(subject: str) -> bool:
     return cached
 
 
+def capture_values(
+    subject: str, reply: str, data: bytes, headers: dict[str, str] | None, max_bytes: int
+) -> tuple[str, list[Any]] | None:
+    """The level and `CAPTURED_FIELDS` values (`msgspec.UNSET` for a field left out) of the
+    `capture()` result for a small, one-line, UTF-8 JSON object with scalar known fields (its
+    payload embedded verbatim); None when `capture()` must decide. Every value is fresh or
+    immutable, so the record may be encoded later."""
+    if len(data) > max_bytes or data[:1] != b"{" or not (data.isascii() or _is_utf8(data)):
+        return None
+    shapes = data.translate(_SHAPES)
+    if (
+        10 in shapes  # a line break ("\r" is mapped to "\n"): one record must stay one line
+        or shapes.count(b"{") > MAX_RENDER_DEPTH  # "[" is mapped to "{"
+        or shapes.find(_BIG_EXPONENT) >= 0  # find(), as `in` first tries the needle as an int
+        or shapes.find(_LONG_DIGITS) >= 0
+    ):
+        return None
+    try:
+        top = _peek(data)
+    except _DECODE_ERRORS:
+        return None
+    nested = top.pop("data", None)
+    known = {**nested, **top} if nested else top
+    if None in known.values():  # a null counts as absent, as in capture(), at either level
+        known = {
+            name: value
+            for found in (nested or {}, top)
+            for name, value in found.items()
+            if value is not None
+        }
+    values: list[Any] = [
+        subject,
+        reply or None,
+        len(data),
+        dict(headers) if headers else UNSET,
+        *astuple(_Picked(**known)),
+        msgspec.Raw(data),
+    ]
+    status = values[_STATUS]
+    error = subject_is_error(subject) or (
+        status.__class__ is str and status.lower() in ERROR_STATUSES
+    )
+    return "ERROR" if error else "INFO", values
+
+
 def capture_fast(
     subject: str, reply: str, data: bytes, headers: dict[str, str] | None, max_bytes: int
 ) -> Capture | None:
-    """The `capture()` result for a small, one-line, UTF-8 JSON object with scalar known fields
-    (its payload embedded verbatim); None when `capture()` must decide."""
-    if (
-        len(data) > max_bytes
-        or data[:1] != b"{"
-        or b"\n" in data
-        or b"\r" in data
-        or data.count(b"{") + data.count(b"[") > MAX_RENDER_DEPTH
-        or not (data.isascii() or _is_utf8(data))
-    ):
+    """`capture_values` as the `capture()` result itself; None when `capture()` must decide."""
+    captured = capture_values(subject, reply, data, headers, max_bytes)
+    if captured is None:
         return None
-    shapes = data.translate(_NUMBER_SHAPES, b"+")
-    if _BIG_EXPONENT in shapes or _LONG_DIGITS in shapes:
-        return None
-    try:
-        peek = _peek(data)
-    except _DECODE_ERRORS:
-        return None
-    fields: dict[str, Any] = {
-        "subject": subject,
-        "reply_to": reply or None,
-        "size_bytes": len(data),
+    level, values = captured
+    fields = {
+        name: value
+        for name, value in zip(CAPTURED_FIELDS, values, strict=True)
+        if value is not UNSET
     }
-    if headers:
-        fields["headers"] = dict(headers)
-    values = astuple(peek)
-    nested = values[-1]
-    for name, value, fallback in zip(
-        _NAMES, values, _NONE if nested is None else astuple(nested), strict=False
-    ):
-        if value is None or (value.__class__ is str and len(value) > _MAX_FIELD_CHARS):
-            value = fallback
-            if value is None or (value.__class__ is str and len(value) > _MAX_FIELD_CHARS):
-                continue
-        fields[name] = value
-    status = fields.get("status")
-    fields["payload"] = msgspec.Raw(data)
-    error = subject_is_error(subject) or (
-        isinstance(status, str) and status.lower() in ERROR_STATUSES
-    )
-    return Capture("ERROR" if error else "INFO", fields)
+    return Capture(level, fields)
 
 
 def _is_utf8(data: bytes) -> bool:

@@ -6,7 +6,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from nats_pubsub.capture import SubjectStats, capture, is_ignored, should_log
-from nats_pubsub.capture_fast import capture_fast
+from nats_pubsub.capture_fast import CAPTURED_FIELDS, capture_fast, capture_values
 from nats_pubsub.connecting import connect
 from nats_pubsub.errors import NatsError
 from nats_pubsub.health import expose
@@ -34,9 +34,12 @@ def make_handler(
         settings.sample_rate,
         settings.errors_only,
     )
-    captured_at = {
-        level: log.emitter(level, "Message captured", "on_message")
-        for level in ("INFO", "WARNING", "ERROR")
+    levels = ("INFO", "WARNING", "ERROR")
+    captured_at = {level: log.emitter(level, "Message captured", "on_message") for level in levels}
+    # The common message: its record queued as values, encoded with the batch (same JSON).
+    values_at = {
+        level: log.record_emitter(level, "Message captured", CAPTURED_FIELDS, "on_message")
+        for level in levels
     }
 
     def on_message(
@@ -55,18 +58,25 @@ def make_handler(
         if skip:
             stats.ignored += 1
             return None
-        captured = capture_fast(subject, reply, data, headers, max_bytes) or capture(
-            subject, reply, data, headers, max_bytes
-        )
-        level = captured.level
+        fast = None if extra else capture_values(subject, reply, data, headers, max_bytes)
+        if fast is None:
+            captured = (
+                capture_fast(subject, reply, data, headers, max_bytes) if extra else None
+            ) or capture(subject, reply, data, headers, max_bytes)
+            level = captured.level
+        else:
+            level = fast[0]
         index = stats.messages
         stats.add(subject, len(data), level)
         if should_log(level, index, sample_rate, errors_only):
             stats.logged += 1
-            fields = captured.fields
-            if extra:
-                fields = {**fields, **extra}
-            captured_at[level](fields)
+            if fast is not None:
+                values_at[level](*fast[1])
+            else:
+                fields = captured.fields
+                if extra:
+                    fields = {**fields, **extra}
+                captured_at[level](fields)
         if count is not None and stats.messages >= count:
             reached.set()
         return None  # capturing never fails: whatever arrived is logged as it is
