@@ -151,4 +151,5 @@ def test_timeout_before_count_exits_1(
         "monitor", "--subject", subject, "--count", "5", "--timeout", "1", url=nats_server.url
     )
     assert monitor.wait() == 1, monitor.output()
-    assert monitor.logs.where("Timed out before --count was reached", captured=0, expected=5)
+    records = monitor.logs.where("Timed out before --count was reached", captured=0, expected=5)
+    assert [(r["module"], r["function"]) for r in records] == [("monitor", "run_monitor")]

@@ -112,7 +112,8 @@ def test_timeout_without_count_reached_exits_1(
         "subscribe", "--subject", subject, "--count", "5", "--timeout", "1", url=nats_server.url
     )
     assert sub.wait() == 1, sub.output()
-    assert sub.logs.where("Timed out before --count was reached", received=0, expected=5)
+    records = sub.logs.where("Timed out before --count was reached", received=0, expected=5)
+    assert [(r["module"], r["function"]) for r in records] == [("subscriber", "run_subscriber")]
 
 
 def test_payments_are_their_own_valid_kind(

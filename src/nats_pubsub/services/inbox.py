@@ -185,6 +185,17 @@ class Inbox:
         self._log.info(metrics_text, final=True, **snapshot())
         return timed_out
 
+    def outcome(
+        self, timed_out: bool, done: int, count: int | None, timeout: float | None, done_as: str
+    ) -> int:
+        """The exit code after `serve`: 1, with an error record naming the caller, when the
+        timeout came before `count` messages were done (`done` of them, as field `done_as`)."""
+        if not timed_out or count is None or done >= count:
+            return 0
+        fields = {done_as: done, "expected": count, "timeout_seconds": timeout}
+        self._log.log("ERROR", "Timed out before --count was reached", fields, 2)
+        return 1
+
     async def close(self) -> None:
         """Let the fetch loop finish its batch (every message acked or naked), then drain."""
         if self._task is not None:

@@ -128,12 +128,4 @@ async def run_monitor(settings: MonitorSettings, log: Logger, stop: asyncio.Even
         "Monitor metrics",
         lambda: stats.snapshot(settings.top_subjects),
     )
-    if timed_out and settings.count is not None and stats.messages < settings.count:
-        log.error(
-            "Timed out before --count was reached",
-            captured=stats.messages,
-            expected=settings.count,
-            timeout_seconds=settings.timeout,
-        )
-        return 1
-    return 0
+    return inbox.outcome(timed_out, stats.messages, settings.count, settings.timeout, "captured")

@@ -174,12 +174,4 @@ async def run_subscriber(settings: SubscriberSettings, log: Logger, stop: asynci
         "Subscriber metrics",
         stats.snapshot,
     )
-    if timed_out and settings.count is not None and stats.valid < settings.count:
-        log.error(
-            "Timed out before --count was reached",
-            received=stats.valid,
-            expected=settings.count,
-            timeout_seconds=settings.timeout,
-        )
-        return 1
-    return 0
+    return inbox.outcome(timed_out, stats.valid, settings.count, settings.timeout, "received")
