@@ -186,6 +186,51 @@ def test_sink_not_stuck_after_loop_stops_before_flush() -> None:
     assert [record["message"] for record in records(stream)] == ["inside", "outside"]
 
 
+def test_record_emitter_writes_at_once_outside_loop() -> None:
+    """Outside an event loop a record emitter's record is written at once."""
+    log, stream = make_logger()
+    log.record_emitter("INFO", "now", ("n",))(1)
+    assert records(stream)[0]["n"] == 1
+
+
+def test_record_emitter_not_stuck_after_loop_stops_before_flush() -> None:
+    """Emitted records queued in a loop that stopped before its flush reach the stream later."""
+    log, stream = make_logger()
+    emit = log.record_emitter("INFO", "m", ("n",))
+    loop = asyncio.new_event_loop()
+    try:
+        loop.call_soon(emit, 1)
+        loop.call_soon(loop.stop)
+        loop.run_forever()
+    finally:
+        loop.close()
+    emit(2)
+    assert [record["n"] for record in records(stream)] == [1, 2]
+
+
+def test_record_emitter_flushes_once_per_loop_turn() -> None:
+    """Records emitted in one loop turn are written together, in one write, at its end."""
+    log, stream = make_logger()
+    emit = log.record_emitter("INFO", "m", ("n",))
+    writes: list[bytes] = []
+    original = stream.write
+
+    def recording_write(data: bytes) -> int:
+        writes.append(bytes(data))
+        return original(data)
+
+    stream.write = recording_write  # type: ignore[method-assign]
+
+    async def main() -> None:
+        for n in range(3):
+            emit(n)
+        await asyncio.sleep(0)
+
+    asyncio.run(main())
+    assert len(writes) == 1
+    assert [record["n"] for record in records(stream)] == [0, 1, 2]
+
+
 def test_flush_writes_pending_records() -> None:
     """Logger.flush writes records still queued inside a loop turn."""
     log, stream = make_logger()

@@ -174,6 +174,21 @@ def test_format_ns_first_call_just_before_the_epoch() -> None:
     assert out.stdout.strip() == "1969-12-31T23:59:59.999999Z"
 
 
+def test_format_ns_steps_across_milliseconds_and_seconds() -> None:
+    """Consecutive instants within and across millisecond and second boundaries all format right."""
+    start = 1_700_000_000_998_000_000
+    for epoch_ns in range(start, start + 3_000_000, 1_500):
+        expected = EPOCH + timedelta(microseconds=epoch_ns // 1000)
+        assert datetime.fromisoformat(format_ns(epoch_ns)) == expected
+
+
+def test_format_ns_first_call_in_the_epochs_first_millisecond() -> None:
+    """An instant in the first millisecond of 1970 formats correctly as a process's first call."""
+    code = "from nats_pubsub.timeutil import format_ns; print(format_ns(5_000))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "1970-01-01T00:00:00.000005Z"
+
+
 @given(st.integers(min_value=0, max_value=253_402_300_799_999_999_999))
 def test_stamp_parts_make_format_ns(epoch_ns: int) -> None:
     """The two parts of stamp_parts, as "%b%06dZ", are format_ns's text."""

@@ -64,7 +64,9 @@ class LogSink:
         if len(records) >= _RECORDS_AT_ONCE:
             self.flush()
             return
-        self._schedule()
+        loop = asyncio._get_running_loop()  # None outside a loop; no exception to raise
+        if loop is None or self._scheduled is not loop:
+            self._schedule()
 
     def _schedule(self) -> None:
         try:

@@ -103,7 +103,8 @@ def parse_timestamp_ns(text: str) -> int:
 
 
 _second_cache: list[object] = [None, ""]
-_ms_cache: list[object] = [None, ""]
+# (epoch ns of a millisecond's start, its text): replaced as a whole, never seen half-made.
+_ms_cache: tuple[int, str] = (0, "1970-01-01T00:00:00.000")
 _MICROS = tuple(f"{n:03d}Z" for n in range(1000))
 
 
@@ -122,13 +123,14 @@ def _second_text(seconds: int) -> str:
 
 def format_ns(epoch_ns: int) -> str:
     """Format epoch nanoseconds as UTC ISO-8601 with microseconds and a 'Z' suffix."""
-    millis, rest = divmod(epoch_ns, 1_000_000)
+    global _ms_cache
     cache = _ms_cache
-    if cache[0] != millis:  # one text per millisecond; then only the last three digits differ
+    rest = epoch_ns - cache[0]  # one text per millisecond; then only the last three digits differ
+    if not 0 <= rest < 1_000_000:
+        millis, rest = divmod(epoch_ns, 1_000_000)
         seconds, ms = divmod(millis, 1000)
-        cache[0] = millis
-        cache[1] = f"{_second_text(seconds)}{ms:03d}"
-    return f"{cache[1]}{_MICROS[rest // 1000]}"
+        cache = _ms_cache = (epoch_ns - rest, f"{_second_text(seconds)}{ms:03d}")
+    return cache[1] + _MICROS[rest // 1000]
 
 
 _stamp_cache: list[object] = [None, b""]
