@@ -8,7 +8,7 @@ Every nats-py exception that can leave this module is translated into our tree i
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import nats.errors as nerr
 from nats.aio.client import Client
@@ -39,6 +39,23 @@ __all__ = ["Connection", "Delivery", "MessageHandler"]
 # The publish fast path queues frames the way nats-py does internally; used only when this
 # nats-py has those internals (checked per client), else the public publish() is used.
 _FAST_PATH_ATTRS = ("_send_command", "_flush_pending", "_flush_queue", "_max_payload", "stats")
+_WRITE_NOW_LIMIT = 64 * 1024  # bytes in the socket's buffer beyond which frames wait their turn
+
+
+def write_now(nc: Any, frame: bytes) -> bool:
+    """Write `frame` to the socket at once if nothing is queued before it; False if it must be
+    queued (nats-py's flusher then writes it on its next turn, with backpressure).
+
+    A paced publisher's message leaves in this call instead of one event-loop turn later.
+    """
+    writer = getattr(nc._transport, "_io_writer", None)  # plain TCP or TLS, not WebSocket
+    if nc._pending or writer is None:
+        return False
+    transport = writer.transport
+    if transport.is_closing() or transport.get_write_buffer_size() > _WRITE_NOW_LIMIT:
+        return False
+    writer.write(frame)
+    return True
 
 
 class Delivery(Protocol):
@@ -141,7 +158,10 @@ class Connection:
         nc.stats["out_msgs"] += 1
         nc.stats["out_bytes"] += len(payload)
         try:
-            await nc._send_command(hpub_frame(subject, msg_id, payload))
+            frame = hpub_frame(subject, msg_id, payload)
+            if write_now(nc, frame):
+                return
+            await nc._send_command(frame)
             if nc._flush_queue is not None and nc._flush_queue.empty():
                 await nc._flush_pending()
         except CLIENT_ERRORS as exc:
