@@ -23,6 +23,7 @@ ENV_VARS = (
     "QUEUE_GROUP",
     "LOG_LEVEL",
     "LOG_FORMAT",
+    "JS_FAST_INGEST",
     "COUNT",
     "TIMEOUT",
 )
@@ -64,6 +65,7 @@ def test_subscriber_defaults() -> None:
         ("EVENT_TYPES", "a.b, c.d ,e", "event_types", ("a.b", "c.d", "e")),
         ("LOG_LEVEL", "debug", "log_level", "DEBUG"),
         ("LOG_FORMAT", "console", "log_format", "console"),
+        ("JS_FAST_INGEST", "true", "js_fast_ingest", True),
     ],
 )
 def test_publisher_reads_env(
@@ -144,6 +146,7 @@ def test_bad_interval_names_env_and_flag(monkeypatch: pytest.MonkeyPatch, value:
         (PublisherSettings, "EVENT_TYPES", ",", "EVENT_TYPES / --event-types"),
         (PublisherSettings, "LOG_LEVEL", "verbose", "LOG_LEVEL / --log-level"),
         (PublisherSettings, "LOG_FORMAT", "xml", "LOG_FORMAT / --log-format"),
+        (PublisherSettings, "JS_FAST_INGEST", "maybe", "JS_FAST_INGEST / --fast-ingest"),
     ],
 )
 def test_config_error_names_env_var_and_flag(

@@ -43,6 +43,7 @@ class PubAckInfo(msgspec.Struct):
     sequence: int = msgspec.field(default=0, name="seq")
     duplicate: bool = False
     error: _ApiError | None = None
+    batch: str = ""  # fast ingest (ingest.py): the batch whose ack covered the message
 
 
 _decode_ack = msgspec.json.Decoder(PubAckInfo).decode

@@ -73,6 +73,14 @@ def jetstream_publish_options(func: Callable[..., Any]) -> Callable[..., Any]:
                 type=float,
                 help="Seconds to wait for an ack before retrying [env JS_ACK_TIMEOUT]",
             ),
+            click.option(
+                "--fast-ingest",
+                "js_fast_ingest",
+                is_flag=True,
+                default=None,
+                help="Publish as a fast-ingest batch, acked every --window messages "
+                "(nats-server 2.14+) [env JS_FAST_INGEST]",
+            ),
         ],
     )
 

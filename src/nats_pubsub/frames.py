@@ -48,6 +48,11 @@ class FrameQueue:
         self._prefixes: dict[str, HpubPrefix] = {}
         self._starts: dict[str, bytes] = {}  # subject -> its HPUB command start
 
+    @property
+    def usable(self) -> bool:
+        """False on a nats-py without the internals a frame queue uses."""
+        return self._usable
+
     def is_open(self) -> bool:
         """True when frames can be queued on the client now."""
         nc = self._nc

@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import msgspec
 import nats.errors as nerr
 import nats.js.errors as jerr
 from nats.js import api
@@ -230,6 +231,34 @@ class JetStream:
             await self._js.publish(subject, data, headers=headers)
         except JS_ERRORS as exc:
             raise map_js_error(exc) from exc
+
+    async def enable_fast_ingest(self, name: str) -> None:
+        """Turn `allow_batched` on (fast-ingest batches, nats-server 2.14+) if it is off.
+
+        Through the raw API: nats-py's StreamConfig does not know the field and would drop it.
+        """
+        config = (await self._api(f"STREAM.INFO.{name}"))["config"]
+        if config.get("allow_batched"):
+            return
+        config["allow_batched"] = True
+        updated = await self._api(f"STREAM.UPDATE.{name}", msgspec.json.encode(config))
+        if not updated["config"].get("allow_batched"):
+            raise JetStreamError(
+                f"nats-server did not enable fast ingest on stream {name} (it needs nats-server "
+                "2.14 or later); publish without --fast-ingest"
+            )
+        self._log.info("Stream updated", stream=name, changes=["allow_batched: false -> true"])
+
+    async def _api(self, what: str, payload: bytes = b"") -> dict[str, Any]:
+        try:
+            reply = await self._nc.request(f"{self.api_prefix}.{what}", payload, timeout=5)
+        except JS_ERRORS as exc:
+            raise map_js_error(exc) from exc
+        answer: dict[str, Any] = msgspec.json.decode(reply.data)
+        error = answer.get("error")
+        if error:
+            raise JetStreamError(f"{error.get('description')} (code {error.get('err_code')})")
+        return answer
 
     async def stream_state(self, name: str) -> dict[str, int]:
         """A stream's message count, size in bytes and first/last sequence."""

@@ -49,6 +49,7 @@ def _bench_json(url: str, *args: str) -> dict[str, Any]:
         ("sub", "classic"),
         ("pubsub", "ours"),
         ("js-pub", "ours"),
+        ("js-pub", "fast"),
         ("js-pub", "bare"),
         ("js-pub", "async"),
         ("js-replay", "ours"),

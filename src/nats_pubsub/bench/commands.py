@@ -22,7 +22,7 @@ _MODES = {
     "sub": ("ours", "bare", "classic"),
     "pubsub": ("ours", "bare", "classic"),
     "latency": ("ours", "classic"),
-    "js-pub": ("ours", "bare", "async"),
+    "js-pub": ("ours", "fast", "bare", "async"),
     "js-replay": ("ours", "bare"),
 }
 _MODE_HELP = {
@@ -31,8 +31,8 @@ _MODE_HELP = {
     "pubsub": "both sides in that mode",
     "latency": "the subscriber's path: ours, or classic (stdlib json, fromisoformat, logging)",
     "js-pub": (
-        "ours: bounded in-flight ack window; bare: nats-py, one awaited ack at a time; "
-        "async: nats-py's publish_async, same window"
+        "ours: bounded in-flight ack window; fast: ours with --fast-ingest (acks per batch); "
+        "bare: nats-py, one awaited ack at a time; async: nats-py's publish_async, same window"
     ),
     "js-replay": "ours: the replay command's path; bare: a nats-py ordered consumer, count only",
 }

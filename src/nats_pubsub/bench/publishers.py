@@ -2,8 +2,9 @@
 
 `ours` runs `services.publisher.run_publisher` itself (interval 0, or 1/`rate` for an open-loop
 rate), logging every record for real to /dev/null; with JetStream that is our `Outbox` with its
-bounded ack window. `bare` publishes prebuilt payloads with nats-py, and for JetStream awaits
-each `js.publish` in turn; `async` is nats-py's own `publish_async` with the same window.
+bounded ack window (`fast`: the same with --fast-ingest). `bare` publishes prebuilt payloads with
+nats-py, and for JetStream awaits each `js.publish` in turn; `async` is nats-py's own
+`publish_async` with the same window.
 Replay runs `services.replay.run_replay` to /dev/null.
 """
 
@@ -54,6 +55,7 @@ async def _ours(spec: WorkerSpec) -> dict[str, Any]:
         count=spec.msgs,
         publish_interval=1 / spec.rate if spec.rate > 0 else 0,
         jetstream=jetstream,
+        js_fast_ingest=spec.mode == "fast",
         stream_name=spec.stream or None,
     )
     # Our publisher builds its events with this factory; padding changes no per-message work.
@@ -175,7 +177,7 @@ async def run_publisher_worker(spec: WorkerSpec) -> dict[str, Any]:
     """Run one publishing (or replaying) worker to the end; its result."""
     if spec.role == "js-replay":
         return await (_replay_ours(spec) if spec.mode == "ours" else _replay_bare(spec))
-    if spec.mode == "ours":
+    if spec.mode in ("ours", "fast"):
         return await _ours(spec)
     if spec.role == "js-pub":
         return await _js_nats_py(spec)

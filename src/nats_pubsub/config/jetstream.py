@@ -17,6 +17,7 @@ JETSTREAM_FLAGS = {
     "stream_name": "--stream",
     "js_window": "--window",
     "js_ack_timeout": "--ack-timeout",
+    "js_fast_ingest": "--fast-ingest",
     "stream_replicas": "--replicas",
     "stream_max_age": "--max-age",
     "stream_max_bytes": "--max-bytes",
@@ -56,9 +57,11 @@ class JsStreamSettings(JsStreamProperties, BaseModel):
 
 
 class JsPublishSettings(JsStreamSettings):
-    """Acked publishing: how many messages may await their ack, and for how long."""
+    """Acked publishing: how many messages may await their ack, and for how long; per message,
+    or with `js_fast_ingest` as one batch acked every `js_window` messages (2x that in flight)."""
 
     js_window: int = Field(default=256, ge=1, le=4000)
+    js_fast_ingest: bool = False
     js_ack_timeout: float = Field(default=5.0, gt=0)
     js_retries: int = Field(default=3, ge=0)
 

@@ -10,6 +10,7 @@ from nats_pubsub.acks import AckWindow, PubAckInfo
 from nats_pubsub.connection import Connection
 from nats_pubsub.errors import NatsError
 from nats_pubsub.frames import FrameQueue
+from nats_pubsub.ingest import BatchWindow
 from nats_pubsub.jetstream import JetStream, provision
 from nats_pubsub.logs import Logger
 from nats_pubsub.streams import dedupe_id, new_run_id
@@ -32,7 +33,7 @@ class Outbox(Generic[C]):
         conn: Connection,
         on_sent: SentCallback[C],
         on_failed: FailedCallback[C],
-        window: AckWindow | None = None,
+        window: AckWindow | BatchWindow | None = None,
         run_id: str | None = None,
     ) -> None:
         self._conn = conn
@@ -54,26 +55,42 @@ class Outbox(Generic[C]):
         on_sent: SentCallback[C],
         on_failed: FailedCallback[C],
     ) -> Outbox[C]:
-        """Core NATS, or with --jetstream a provisioned stream and an ack window."""
+        """Core NATS, or with --jetstream a provisioned stream and an ack window (per message,
+        or with --fast-ingest per batch)."""
         if not settings.jetstream:
             return cls(conn, on_sent, on_failed)
         js = JetStream(conn, log)
         spec = await provision(js, settings, subject)
-        window = AckWindow(
-            conn,
-            window=settings.js_window,
-            ack_timeout=settings.js_ack_timeout,
-            retries=settings.js_retries,
-            on_ack=on_sent,
-            on_fail=on_failed,
-            log=log,
-        )
+        window: AckWindow | BatchWindow
+        if settings.js_fast_ingest:
+            await js.enable_fast_ingest(spec.name)
+            window = BatchWindow(
+                conn,
+                stream=spec.name,
+                flow=settings.js_window,
+                ack_timeout=settings.js_ack_timeout,
+                retries=settings.js_retries,
+                on_ack=on_sent,
+                on_fail=on_failed,
+                log=log,
+            )
+        else:
+            window = AckWindow(
+                conn,
+                window=settings.js_window,
+                ack_timeout=settings.js_ack_timeout,
+                retries=settings.js_retries,
+                on_ack=on_sent,
+                on_fail=on_failed,
+                log=log,
+            )
         await window.start()
         run_id = new_run_id()
         log.info(
             "JetStream publishing",
             stream=spec.name,
             window=settings.js_window,
+            fast_ingest=settings.js_fast_ingest,
             ack_timeout_seconds=settings.js_ack_timeout,
             run_id=run_id,
             dedupe_id_format="{message_id}@{run_id}",
@@ -160,4 +177,6 @@ def js_fields(ack: PubAckInfo | None) -> dict[str, Any]:
     """The JetStream fields of a published-message record (none in core mode)."""
     if ack is None:
         return {}
+    if ack.batch:
+        return {"js_stream": ack.stream, "js_batch": ack.batch}
     return {"js_stream": ack.stream, "js_sequence": ack.sequence, "duplicate": ack.duplicate}

@@ -35,6 +35,7 @@ FLOOD_BATCH = 256  # messages built and handed over per event-loop turn when fla
 
 _PUBLISHED = ("message_id", "subject", "sequence", "size_bytes", "event_type")
 _JS_PUBLISHED = (*_PUBLISHED, "js_stream", "js_sequence", "duplicate")
+_BATCH_PUBLISHED = (*_PUBLISHED, "js_stream", "js_batch")  # --fast-ingest
 
 _Sent = tuple[str, str, int, int, str]  # message id, subject, sequence, size in bytes, event type
 
@@ -51,6 +52,7 @@ async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.
 
     published = log.record_emitter("INFO", "Message published", _PUBLISHED, "on_sent")
     published_js = log.record_emitter("INFO", "Message published", _JS_PUBLISHED, "on_sent")
+    published_batch = log.record_emitter("INFO", "Message published", _BATCH_PUBLISHED, "on_sent")
     metrics = log.emitter("INFO", "Publisher metrics", "on_sent")
 
     def on_sent(sent: _Sent, ack: PubAckInfo | None) -> None:
@@ -58,6 +60,8 @@ async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.
         stats.published_bytes += sent[3]
         if ack is None:
             published(*sent)
+        elif ack.batch:
+            published_batch(*sent, ack.stream, ack.batch)
         else:
             stats.duplicates += ack.duplicate
             published_js(*sent, ack.stream, ack.sequence, ack.duplicate)

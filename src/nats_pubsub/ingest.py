@@ -1,0 +1,378 @@
+"""JetStream fast-ingest publishing: messages sent as one batch, acked every `flow` messages.
+
+Part of the connection layer, beside acks.py's `AckWindow` and with the same surface (`room`,
+`put`, `flush`, `publish`, `wait_all`). Needs nats-server 2.14+ and `allow_batched` on the stream.
+
+The protocol and the decisions are in batch_protocol.py. At most 2 * `flow` messages are
+unacknowledged. A batch ends when the publisher pauses (the stream's final reply then acks what no
+flow ack has), or early on a gap, a forgotten batch or a reply overdue by the ack timeout: the
+messages it left unacked are sent again in a new batch with the same `Nats-Msg-Id`, so the stream
+keeps one copy of each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import deque
+from typing import Any
+
+import msgspec
+
+from nats_pubsub.acks import AckCallback, FailCallback, PubAckInfo
+from nats_pubsub.batch_protocol import (
+    END,
+    GIVE_UP,
+    HPUB_BATCH_FORMAT,
+    OP_ADD,
+    OP_END,
+    OP_PING,
+    OP_START,
+    PING,
+    REFUSED_BATCH,
+    RETRY_BATCH,
+    WAIT,
+    BatchError,
+    batch_reply_head,
+    batch_room,
+    decode_reply,
+    watch_step,
+)
+from nats_pubsub.connection import Connection
+from nats_pubsub.errors import NatsError
+from nats_pubsub.frames import FrameQueue
+from nats_pubsub.logs import Logger
+from nats_pubsub.wire import HEADER_OVERHEAD, check_msg_id
+
+__all__ = ["BatchWindow"]
+
+_WARN_EVERY = 5.0
+
+
+# A message in flight: subject, payload, Nats-Msg-Id, the caller's context, attempt (1 = first).
+_Job = tuple[str, bytes, bytes, Any, int]
+
+
+class BatchWindow:
+    """Fast-ingest publishing to `stream`: up to 2 * `flow` messages unacknowledged."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        *,
+        stream: str,
+        flow: int,
+        ack_timeout: float,
+        retries: int,
+        on_ack: AckCallback,
+        on_fail: FailCallback,
+        log: Logger,
+    ) -> None:
+        self._conn = conn
+        self._nc = conn.client
+        self.frames = FrameQueue(conn)
+        self._stream = stream
+        self._flow = self._asked_flow = max(1, flow)
+        self._timeout = ack_timeout
+        self._retries = retries
+        self._on_ack = on_ack
+        self._on_fail = on_fail
+        self._log = log
+        self._inbox = ""
+        self._cut = 0
+        self._batches = 0
+        self._batch = ""  # the open batch's id; "" when none is open
+        self._head = b""
+        self._sent = 0  # messages sent in the open batch
+        self._acked = 0  # of which the stream acknowledged this many
+        self._confirmed = False  # the stream accepted the batch (its first ack came)
+        self._ending = False  # the end (op 3) was sent; waiting for the final reply
+        self._jobs: deque[_Job] = deque()  # sent in the open batch, not yet acked, oldest first
+        self._failed: set[int] = set()  # numbers in the open batch the stream refused
+        self._resend: list[_Job] = []  # from a batch that ended early, to send first
+        self._changed = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._watcher: asyncio.Task[None] | None = None
+        self._last_put = 0.0
+        self._heard = 0.0  # when the stream last replied, or we began to wait for it
+        self._subject = ""  # the first subject of the open batch: where its control goes
+        self._waiting = 0  # publishers waiting in `room`
+        self._quiet_until = 0.0
+        self.retried = 0
+
+    @property
+    def in_flight(self) -> int:
+        """Messages published and not yet acknowledged or given up on."""
+        return len(self._jobs) + len(self._resend)
+
+    async def start(self) -> None:
+        """Subscribe to the replies of every batch (once, before the first publish)."""
+        if not self.frames.usable:
+            raise NatsError(
+                "fast ingest needs nats-py internals this nats-py version lacks; "
+                "publish without --fast-ingest"
+            )
+        self._inbox = self._nc.new_inbox()
+        self._cut = len(self._inbox) + 1
+        try:
+            await self._conn.subscribe_direct(f"{self._inbox}.>", self._on_reply, headers=True)
+        except NatsError as exc:
+            raise NatsError(f"could not subscribe for batch acks: {exc}") from exc
+
+    def _free(self) -> int:
+        if self._ending or self._resend:
+            return 0
+        if not self._batch:
+            return 1  # the message that starts a batch, then wait for the stream to take it
+        if not self._confirmed:
+            return 0
+        return batch_room(self._acked, self._flow, self._sent)
+
+    async def room(self) -> int:
+        """Wait until a message may be sent; how many may."""
+        free = self._free()
+        while free <= 0:
+            if not self._waiting:
+                self._heard = time.monotonic()
+            self._waiting += 1
+            self._changed.clear()
+            try:
+                await self._changed.wait()
+            finally:
+                self._waiting -= 1
+            free = self._free()
+        return free
+
+    async def publish(self, subject: str, payload: bytes, msg_id: str, context: Any) -> None:
+        """Send one message; returns once it is in flight (waits for room first)."""
+        if len(payload) > self.frames.max_payload:
+            self._on_fail(
+                context,
+                f"payload of {len(payload)} bytes is over the server's max_payload "
+                f"({self.frames.max_payload} bytes)",
+            )
+            return
+        await self.room()
+        self.put(subject, payload, check_msg_id(msg_id), context)
+        await self.flush()
+
+    def put(self, subject: str, payload: bytes, msg_id: str, context: Any) -> None:
+        """Collect one message for the next `flush`, as many as `room` allowed."""
+        if "\r" in msg_id or "\n" in msg_id:
+            check_msg_id(msg_id)  # raises
+        self._send((subject, payload, msg_id.encode(), context, 1))
+
+    def _send(self, job: _Job) -> None:
+        if not self._batch:
+            self._open_batch()
+        self._sent = number = self._sent + 1
+        if number == 1:
+            self._subject = job[0]
+        self._jobs.append(job)
+        subject, payload, msg_id = job[0], job[1], job[2]
+        size = HEADER_OVERHEAD + len(msg_id)
+        length = len(payload)
+        frame = HPUB_BATCH_FORMAT % (
+            self.frames.start(subject),
+            self._head,
+            number,
+            OP_ADD if number > 1 else OP_START,
+            size,
+            size + length,
+            msg_id,
+            payload,
+        )
+        self.frames.add(frame, length)
+
+    def _open_batch(self) -> None:
+        self._batches += 1
+        self._batch = f"{self._inbox[self._inbox.rfind('.') + 1 :]}{self._batches}"
+        self._flow = self._asked_flow
+        self._head = batch_reply_head(self._inbox, self._batch, self._flow)
+        self._sent = self._acked = 0
+        self._failed.clear()
+        self._confirmed = self._ending = False
+        self._heard = time.monotonic()
+
+    async def flush(self) -> None:
+        """Hand the messages collected by `put` to the client, and watch their acks."""
+        self._last_put = time.monotonic()
+        if self._batch:
+            self._idle.clear()
+            if self._watcher is None or self._watcher.done():
+                self._watcher = asyncio.get_running_loop().create_task(self._watch())
+        await self.frames.flush()  # while reconnecting, the client keeps it until connected
+
+    def _on_reply(
+        self, subject: str, reply: str, data: bytes, headers: dict[str, str] | None
+    ) -> None:
+        rest = subject[self._cut :]
+        if not self._batch or rest[: rest.find(".")] != self._batch:
+            return  # a batch that has ended already
+        self._heard = time.monotonic()
+        if headers and headers.get("Status") == "503":
+            self._end_batch(0, "no stream stores this subject (no responders)")
+            return
+        try:
+            got = decode_reply(data)
+        except msgspec.DecodeError:
+            self._end_batch(None, None)
+            return
+        kind = got.type
+        if kind == "ack":
+            self._confirmed = True
+            if got.msgs and got.msgs != self._flow:
+                self._flow = got.msgs
+                self._head = batch_reply_head(self._inbox, self._batch, got.msgs)
+            self._ack_through(got.seq)
+        elif kind == "gap":
+            self._warn("Batch lost messages on the way; resending", lost=got.seq - got.last_seq - 1)
+        elif kind == "err":
+            self._fail_one(got.seq, got.error)
+        elif got.error is not None:
+            code = got.error.err_code
+            if code in RETRY_BATCH:
+                self._end_batch(None, None)
+            elif code in REFUSED_BATCH:
+                self._end_batch(0, f"{got.error.description} (code {code})")
+            else:  # this message refused (e.g. too large); a gap and the final reply follow
+                number = rest.split(".", 4)[3]
+                self._fail_one(int(number) if number.isdigit() else 0, got.error)
+        else:
+            self._end_batch(got.count, None)
+        self._changed.set()
+
+    def _ack_through(self, number: int) -> None:
+        """Report messages up to `number` of the open batch as stored."""
+        self._acked = max(self._acked, number)
+        jobs = self._jobs
+        first = self._sent - len(jobs) + 1
+        if number < first:
+            return
+        on_ack = self._on_ack
+        ack = PubAckInfo(self._stream, batch=self._batch)  # one for all it covers
+        popleft = jobs.popleft
+        if not self._failed:
+            for _ in range(min(number - first + 1, len(jobs))):
+                on_ack(popleft()[3], ack)
+            return
+        for at in range(first, min(number + 1, first + len(jobs))):
+            job = popleft()
+            if at not in self._failed:
+                on_ack(job[3], ack)
+
+    def _fail_one(self, number: int, error: BatchError | None) -> None:
+        jobs = self._jobs
+        at = number - (self._sent - len(jobs) + 1)
+        if 0 <= at < len(jobs) and number not in self._failed:
+            self._failed.add(number)
+            why = f"{error.description} (code {error.err_code})" if error else "rejected"
+            self._on_fail(jobs[at][3], why)
+
+    def _end_batch(self, stored: int | None, error: str | None) -> None:
+        """The open batch is over: `stored` messages kept (None: not known), or all refused."""
+        if stored is not None:
+            self._ack_through(stored)
+        self._batch = ""
+        self._confirmed = self._ending = False
+        jobs, self._jobs = self._jobs, deque()
+        first = self._sent - len(jobs) + 1
+        leftovers: list[_Job] = []
+        for at, job in enumerate(jobs, first):
+            if at in self._failed:
+                continue
+            attempt = job[4]
+            if error is not None:
+                self._on_fail(job[3], error)
+            elif attempt > self._retries:
+                self._on_fail(job[3], f"not acknowledged after {attempt} attempts")
+            else:
+                self.retried += 1
+                leftovers.append((*job[:4], attempt + 1))
+        self._resend[:0] = leftovers  # before those still waiting from an earlier batch
+        self._changed.set()
+        self._settle()
+
+    def _settle(self) -> None:
+        if not self._resend and not self._batch:
+            self._idle.set()
+
+    def _warn(self, message: str, **fields: Any) -> None:
+        now = time.monotonic()
+        if now >= self._quiet_until:  # once per burst, not once per message
+            self._quiet_until = now + _WARN_EVERY
+            self._log.warning(message, stream=self._stream, retries_so_far=self.retried, **fields)
+
+    async def _watch(self) -> None:
+        """Resend what an early end left, end the batch when the publisher pauses, and ping or
+        give up on a batch whose reply is overdue; until no batch is open."""
+        pinged = 0.0
+        while self._batch or self._resend:
+            now = time.monotonic()
+            if self._resend and not self._ending and await self._send_again():
+                continue
+            if not self._batch:  # waiting for nothing: resends wait for a batch to open
+                continue
+            step, wait = watch_step(
+                now,
+                awaited=bool(self._waiting or self._ending or not self._confirmed or self._resend),
+                unacked=len(self._jobs),
+                last_put=self._last_put,
+                heard=self._heard,
+                pinged=pinged,
+                timeout=self._timeout,
+            )
+            if step == WAIT:
+                self._changed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), wait)
+            elif step == END:
+                self._ending = True
+                self._heard = now
+                await self._control(OP_END, self._sent + 1)
+            elif step == PING:
+                pinged = now
+                await self._control(OP_PING, self._sent)
+            elif step == GIVE_UP:
+                self._warn("Batch acknowledgement timed out", ack_timeout=self._timeout)
+                self._end_batch(None, None)
+            else:  # FORGET: all acked; the stream lets the batch expire
+                self._batch = ""
+        self._settle()
+
+    async def _send_again(self) -> bool:
+        """Send what may be sent of the messages an early end left unacked; False if none."""
+        resend = self._resend
+        if not self._batch:
+            self._warn("Resending unacknowledged messages in a new batch", messages=len(resend))
+            self._send(resend.pop(0))  # starts the batch; the rest once the stream takes it
+            self._heard = time.monotonic()
+        elif self._confirmed and batch_room(self._acked, self._flow, self._sent) > 0:
+            room = batch_room(self._acked, self._flow, self._sent)
+            for job in resend[:room]:
+                self._send(job)
+            del resend[:room]
+        else:
+            return False
+        self._last_put = time.monotonic()
+        await self.frames.flush()
+        if not resend:
+            self._changed.set()  # publishers waiting in `room` may go on
+        return True
+
+    async def _control(self, op: int, number: int) -> None:
+        """Send an unstored control message of the open batch (op 3: end it, 4: ping)."""
+        reply = b"%b%d.%d.$FI" % (self._head, number, op)
+        self.frames.add(b"PUB %b %b 0\r\n\r\n" % (self._subject.encode(), reply), 0, 0)
+        await self.frames.flush()
+
+    async def wait_all(self, timeout: float) -> bool:
+        """Wait until every message is settled (the open batch ends once the publisher stops
+        putting); False if `timeout` passed first."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True

@@ -1,0 +1,187 @@
+"""Tests for nats_pubsub.ingest: fast-ingest batches published to a real server's stream."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from nats_pubsub.acks import PubAckInfo
+from nats_pubsub.embedded import EmbeddedServer
+from nats_pubsub.ingest import BatchWindow
+from nats_pubsub.jetstream import JetStream
+from nats_pubsub.logs import Logger, LogSink
+from nats_pubsub.streams import StreamSpec
+from tests.services.test_jetstream_e2e import stream_messages
+from tests.test_direct import _connect
+
+STREAM = "FI"
+Inject = Callable[[BatchWindow, Callable[[str, bytes], None]], None]
+
+
+class _Outcomes:
+    """What a window reported: acked contexts with their acks, failed contexts with the reason."""
+
+    def __init__(self) -> None:
+        self.acked: list[tuple[Any, PubAckInfo]] = []
+        self.failed: list[tuple[Any, str]] = []
+
+    def on_ack(self, context: Any, ack: PubAckInfo) -> None:
+        self.acked.append((context, ack))
+
+    def on_fail(self, context: Any, why: str) -> None:
+        self.failed.append((context, why))
+
+
+def _records(stream: io.BytesIO) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+
+def _run_batch(
+    url: str, subject: str, prefix: str, count: int, inject: Inject
+) -> tuple[_Outcomes, BatchWindow, bool, list[dict[str, Any]]]:
+    """Put `count` messages in one batch (flow 100); when the stream's first ack confirms the
+    batch, `inject` hands replies to the window in the same callback, before anything else runs.
+    Returns the outcomes, the window, what `wait_all` said, and the window's log records."""
+    logs = io.BytesIO()
+
+    async def scenario() -> tuple[_Outcomes, BatchWindow, bool]:
+        conn = await _connect(url, io.BytesIO())
+        log = Logger("t", LogSink(logs))
+        js = JetStream(conn, log)
+        await js.ensure_stream(StreamSpec(STREAM, (f"{subject}.>",), 3600.0, 1 << 30))
+        await js.enable_fast_ingest(STREAM)
+        outcomes = _Outcomes()
+        window = BatchWindow(
+            conn,
+            stream=STREAM,
+            flow=100,  # no flow ack covers any of the `count` messages
+            ack_timeout=30.0,  # no ping or timeout during the test
+            retries=3,
+            on_ack=outcomes.on_ack,
+            on_fail=outcomes.on_fail,
+            log=log,
+        )
+        real = window._on_reply
+        injected: list[str] = []
+
+        def on_reply(subj: str, reply: str, data: bytes, headers: dict[str, str] | None) -> None:
+            real(subj, reply, data, headers)
+            if not injected and window._confirmed:
+                injected.append(window._batch)
+
+                def send(reply_subject: str, payload: bytes) -> None:
+                    real(reply_subject, "", payload, None)
+
+                inject(window, send)
+
+        window._on_reply = on_reply  # type: ignore[method-assign]
+        await window.start()
+        for n in range(1, count + 1):
+            window.put(f"{subject}.in", b'{"n":%d}' % n, f"{prefix}-{n}", n)
+        await window.flush()
+        settled = await window.wait_all(timeout=30)
+        await conn.drain()
+        assert injected, "the stream never confirmed the batch"
+        return outcomes, window, settled
+
+    outcomes, window, settled = asyncio.run(scenario())
+    return outcomes, window, settled, _records(logs)
+
+
+def test_gap_resends_unacked_messages_stored_once(
+    nats_server: EmbeddedServer, subject: str
+) -> None:
+    """A gap ending the batch at 5 resends 6..10 in a new batch; each is acked and stored once."""
+    batches: list[str] = []
+
+    def gap_after_five(window: BatchWindow, send: Callable[[str, bytes], None]) -> None:
+        batch = window._batch
+        batches.append(batch)
+        at = f"{window._inbox}.{batch}.100.fail.7.1.$FI"
+        send(at, b'{"type":"gap","last_seq":5,"seq":7}')
+        final = {"stream": STREAM, "seq": 5, "batch": batch, "count": 5}
+        send(at, json.dumps(final).encode())
+
+    outcomes, window, settled, records = _run_batch(
+        nats_server.url, subject, "gap", 10, gap_after_five
+    )
+    assert settled
+    assert outcomes.failed == []
+    assert Counter(n for n, _ in outcomes.acked) == Counter(range(1, 11))
+    first = [ack.batch for n, ack in outcomes.acked if n <= 5]
+    again = [ack.batch for n, ack in outcomes.acked if n > 5]
+    assert first == batches * 5
+    assert len(set(again)) == 1
+    assert again[0] not in batches
+    assert all(ack.stream == STREAM for _, ack in outcomes.acked)
+    assert window.retried == 5
+    assert window.in_flight == 0
+    gaps = [r for r in records if r["message"] == "Batch lost messages on the way; resending"]
+    assert [(r["level"], r["lost"]) for r in gaps] == [("WARNING", 1)]
+    ids = [m["headers"]["Nats-Msg-Id"] for m in stream_messages(nats_server.url, STREAM)]
+    assert sorted(ids, key=lambda i: int(i.split("-")[1])) == [f"gap-{n}" for n in range(1, 11)]
+
+
+def test_refused_message_fails_alone(nats_server: EmbeddedServer, subject: str) -> None:
+    """An err reply for message 3 fails it once with the server's reason; the others are acked."""
+    error = {"code": 400, "err_code": 10054, "description": "message size exceeds maximum allowed"}
+
+    def refuse_third(window: BatchWindow, send: Callable[[str, bytes], None]) -> None:
+        at = f"{window._inbox}.{window._batch}.100.fail.3.1.$FI"
+        refusal = json.dumps({"type": "err", "seq": 3, "error": error}).encode()
+        send(at, refusal)
+        send(at, refusal)  # said twice: still one failure
+
+    outcomes, window, settled, _ = _run_batch(nats_server.url, subject, "err", 10, refuse_third)
+    assert settled
+    assert outcomes.failed == [(3, "message size exceeds maximum allowed (code 10054)")]
+    assert Counter(n for n, _ in outcomes.acked) == Counter(n for n in range(1, 11) if n != 3)
+    assert window.retried == 0
+    assert window.in_flight == 0
+
+
+def test_message_the_stream_refuses_fails_alone(nats_server: EmbeddedServer, subject: str) -> None:
+    """A message over the stream's max_msg_size fails alone; the others are acked and stored."""
+
+    async def scenario() -> tuple[_Outcomes, bool]:
+        conn = await _connect(nats_server.url, io.BytesIO())
+        config = {
+            "name": STREAM,
+            "subjects": [f"{subject}.>"],
+            "storage": "file",
+            "max_msg_size": 100,
+            "allow_batched": True,
+        }
+        await conn.client.request(
+            f"$JS.API.STREAM.CREATE.{STREAM}", json.dumps(config).encode(), timeout=10
+        )
+        outcomes = _Outcomes()
+        window = BatchWindow(
+            conn,
+            stream=STREAM,
+            flow=100,
+            ack_timeout=30.0,
+            retries=3,
+            on_ack=outcomes.on_ack,
+            on_fail=outcomes.on_fail,
+            log=Logger("t", LogSink(io.BytesIO())),
+        )
+        await window.start()
+        for n in range(1, 11):
+            payload = b"x" * (200 if n == 3 else 10)
+            await window.publish(f"{subject}.in", payload, f"big-{n}", n)
+        settled = await window.wait_all(timeout=30)
+        await conn.drain()
+        return outcomes, settled
+
+    outcomes, settled = asyncio.run(scenario())
+    assert settled
+    assert [n for n, _ in outcomes.failed] == [3]
+    assert "message size exceeds maximum allowed" in outcomes.failed[0][1]
+    assert Counter(n for n, _ in outcomes.acked) == Counter(n for n in range(1, 11) if n != 3)
+    ids = [m["headers"]["Nats-Msg-Id"] for m in stream_messages(nats_server.url, STREAM)]
+    assert sorted(ids) == sorted(f"big-{n}" for n in range(1, 11) if n != 3)
