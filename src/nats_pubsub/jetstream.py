@@ -254,7 +254,10 @@ class JetStream:
             reply = await self._nc.request(f"{self.api_prefix}.{what}", payload, timeout=5)
         except JS_ERRORS as exc:
             raise map_js_error(exc) from exc
-        answer: dict[str, Any] = msgspec.json.decode(reply.data)
+        try:
+            answer: dict[str, Any] = msgspec.json.decode(reply.data)
+        except msgspec.DecodeError:
+            raise JetStreamError(f"unreadable answer to {what}: {reply.data[:80]!r}") from None
         error = answer.get("error")
         if error:
             raise JetStreamError(f"{error.get('description')} (code {error.get('err_code')})")
