@@ -69,17 +69,23 @@ def _runs(args: argparse.Namespace, url: str) -> dict[str, Callable[[], Summary]
         "replay-bare": bench("js-replay", args.replay_msgs, mode="bare"),
         "latency-ours": bench("latency", args.latency_msgs, mode="ours", rate=1000.0),
         "latency-classic": bench("latency", args.latency_msgs, mode="classic", rate=1000.0),
+        # Warm-ups, not measured (see _GROUPS).
+        "warm-sub": bench("sub", max(args.msgs // 5, 1_000), mode="bare"),
+        "warm-pub": bench("pub", max(args.pub_msgs // 5, 1_000), mode="bare"),
+        "warm-js": bench("js-pub", max(args.js_sync_msgs // 5, 100), mode="bare"),
     }
 
 
 # Runs in the order of each group on odd rounds, reversed on even ones: each of ours stays next
-# to its baseline (the monitor's is the subscriber's) and neither always goes first.
+# to its baseline (the monitor's is the subscriber's) and neither always goes first. A group
+# starts with an unmeasured warm-up run of its kind (after the previous group, or the idle
+# memory measurement that ends a round), so no measured run is the first after a quiet spell.
 _GROUPS = (
-    ("sub-ours", "sub-bare", "monitor-ours", "sub-classic"),
-    ("pub-ours", "pub-bare", "pub-classic"),
-    ("js-window", "js-sync", "js-fast", "js-async"),
-    ("replay-ours", "replay-bare"),
-    ("latency-ours", "latency-classic"),
+    ("warm-sub", ("sub-ours", "sub-bare", "monitor-ours", "sub-classic")),
+    ("warm-pub", ("pub-ours", "pub-bare", "pub-classic")),
+    ("warm-js", ("js-window", "js-sync", "js-fast", "js-async")),
+    (None, ("replay-ours", "replay-bare")),
+    (None, ("latency-ours", "latency-classic")),
 )
 # (what, ours, baseline): the ratios taken per round.
 _RATIOS = (
@@ -95,22 +101,29 @@ def _measure(args: argparse.Namespace, url: str) -> Samples:
     rates: Samples = {}
     runs = _runs(args, url)
     for round_no in range(1, args.rounds + 1):
-        order = [key for group in _GROUPS for key in (group if round_no % 2 else group[::-1])]
-        for key in order:
-            run = runs[key]
-            summary = run()
-            if summary.received < summary.sent:
-                print(f"  note: {key} received {summary.received} of {summary.sent}")
-            rates.setdefault(key, []).append(summary.rate)
-            if summary.latency_ms is not None and key.startswith("latency"):
-                rates.setdefault(f"{key}-p99", []).append(summary.latency_ms.p99)
-            print(f"  round {round_no}: {key:<16} {summary.rate:>12,.0f} msg/s", file=sys.stderr)
+        for warm, group in _GROUPS:
+            if warm is not None:
+                runs[warm]()
+            for key in group if round_no % 2 else group[::-1]:
+                _measure_one(runs, key, round_no, rates)
         rss = idle_rss_kib(url, 0.5 if args.quick else 2.0) / 1024
         rates.setdefault("rss-mib", []).append(rss)
         print(f"  round {round_no}: idle RSS {rss:.1f} MiB", file=sys.stderr)
     for _, ours, base in _RATIOS:
         rates[f"{ours}/{base}"] = [a / b for a, b in zip(rates[ours], rates[base], strict=True)]
     return rates
+
+
+def _measure_one(
+    runs: dict[str, Callable[[], Summary]], key: str, round_no: int, rates: Samples
+) -> None:
+    summary = runs[key]()
+    if summary.received < summary.sent:
+        print(f"  note: {key} received {summary.received} of {summary.sent}")
+    rates.setdefault(key, []).append(summary.rate)
+    if summary.latency_ms is not None and key.startswith("latency"):
+        rates.setdefault(f"{key}-p99", []).append(summary.latency_ms.p99)
+    print(f"  round {round_no}: {key:<16} {summary.rate:>12,.0f} msg/s", file=sys.stderr)
 
 
 def _per_round(samples: Samples) -> list[str]:
