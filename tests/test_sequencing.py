@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from nats_pubsub import loss
 from nats_pubsub.logs import Logger, LogSink
 from nats_pubsub.loss import LossWatch
 from nats_pubsub.sequencing import BurstReport, SequenceTracker, Verdict
@@ -163,3 +166,33 @@ def test_loss_watch_ignores_messages_without_a_sequence() -> None:
     watch.observe({"source": "p", "transaction_id": "x"})
     watch.observe({"source": 3, "sequence": "1"})
     assert stream.getvalue() == b""
+
+
+def test_advance_takes_only_the_next_sequence() -> None:
+    """`advance` records the next sequence of a known source; anything else is left to observe."""
+    tracker = SequenceTracker()
+    assert not tracker.advance("p", 1)  # unknown source: nothing recorded
+    assert tracker.observe("p", 1) == (Verdict.FIRST, 0)
+    assert tracker.advance("p", 2)
+    assert not tracker.advance("p", 2)  # a duplicate is not taken
+    assert not tracker.advance("p", 5)  # nor a gap
+    assert tracker.observe("p", 5) == (Verdict.GAP, 2)
+    assert (tracker.lost, tracker.duplicates) == (2, 0)
+
+
+def test_held_losses_are_reported_once_due(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A held count is written by the next in-sequence message once its interval has passed."""
+    clock = [100.0]
+    monkeypatch.setattr(loss, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    stream = io.BytesIO()
+    watch = LossWatch(Logger("test", LogSink(stream)), SequenceTracker(), interval=1.0)
+    for n in (1, 3, 5):  # two gaps: the first reported at once, the second held
+        watch.observe_event("p", n)
+    assert sum(watch.held.values()) == 1  # held back, not yet written
+    watch.observe_event("p", 6)
+    assert len(_records(stream)) == 1  # not due yet
+    clock[0] += 1.5
+    watch.observe_event("p", 7)
+    lost = [r["lost"] for r in _records(stream) if r["message"] == "Messages lost"]
+    assert lost == [1, 1]
+    assert not watch.held

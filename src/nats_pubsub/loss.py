@@ -30,6 +30,8 @@ class LossWatch:
         self._log = log
         self.tracker = tracker
         self._bursts = BurstReport(interval)
+        self._advance = tracker.advance
+        self.held = self._bursts.held  # counts held back for a later record (read only)
 
     def observe(self, fields: dict[str, Any]) -> None:
         """Look at one `Message received` record's fields (events only: they carry a sequence)."""
@@ -38,21 +40,30 @@ class LossWatch:
             self.observe_event(source, sequence)
 
     def observe_event(self, source: str, sequence: int) -> None:
-        """Look at one received event's source and sequence number."""
+        """Look at one received event's source and sequence number.
+
+        A hot path may instead call `tracker.advance` itself and, when it took the sequence,
+        `report_due()` only while `held` is not empty: the same, with fewer calls.
+        """
+        if self._advance(source, sequence):
+            if self.held:
+                self.report_due()
+            return  # the common case: next in sequence
         verdict, missing = self.tracker.observe(source, sequence)
-        if verdict is Verdict.NEXT and not self._bursts.holding:
-            return  # the common case: nothing to report, nothing held back
-        now = time.monotonic()
         if verdict in _RECORDS:
-            count = self._bursts.add(f"{verdict}|{source}", missing or 1, now)
+            count = self._bursts.add(f"{verdict}|{source}", missing or 1, time.monotonic())
             if count is not None:
                 self._record(verdict, source, count, sequence)
         elif verdict is Verdict.RESTART:
             self._log.info("Source restarted its sequence", source=source)
-        if self._bursts.holding:
-            for key, count in self._bursts.due(now).items():
-                held, _, held_source = key.partition("|")
-                self._record(Verdict(held), held_source, count, None)
+        if self.held:
+            self.report_due()
+
+    def report_due(self) -> None:
+        """Write the records of held counts whose interval has passed."""
+        for key, count in self._bursts.due(time.monotonic()).items():
+            held, _, held_source = key.partition("|")
+            self._record(Verdict(held), held_source, count, None)
 
     def flush(self) -> None:
         """Report every count still held back (at shutdown)."""

@@ -52,6 +52,15 @@ class SequenceTracker:
         self.out_of_order = 0
         self.restarts = 0
 
+    def advance(self, source: str, sequence: int) -> bool:
+        """Take `sequence` if it is the next one from a known `source` (the common case, with no
+        verdict built); False, and nothing recorded, for anything else: then call `observe`."""
+        state = self._sources.get(source)
+        if state is not None and sequence == state.last + 1:
+            state.last = sequence
+            return True
+        return False
+
     def observe(self, source: str, sequence: int) -> tuple[Verdict, int]:
         """Record one message; return what it means and how many were newly lost (for GAP)."""
         state = self._sources.get(source)
@@ -108,11 +117,12 @@ class BurstReport:
     `due` releases held counts whose interval has passed, `drain` all of them (e.g. at shutdown).
     """
 
-    __slots__ = ("_held", "_last", "interval")
+    __slots__ = ("_held", "_last", "held", "interval")
 
     def __init__(self, interval: float = 1.0) -> None:
         self.interval = interval
         self._held: defaultdict[str, int] = defaultdict(int)
+        self.held: dict[str, int] = self._held  # the counts held back (read only): falsy if none
         self._last: dict[str, float] = {}
 
     def add(self, key: str, count: int, now: float) -> int | None:

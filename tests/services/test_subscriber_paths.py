@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from nats_pubsub import loss
 from nats_pubsub.config import SubscriberSettings
 from nats_pubsub.errors import InvalidMessageError
 from nats_pubsub.logs import Logger, LogSink
@@ -123,6 +125,25 @@ def test_fast_path_counts_and_tracks_sequences(monkeypatch: pytest.MonkeyPatch) 
     assert stats.histogram.counts[2] == 3  # 1.235 ms falls in the (1, 2.5] bucket
     assert stats.sequences.lost == 2
     assert [r["message"] for r in records].count("Messages lost") == 1
+
+
+def test_fast_path_reports_held_losses_when_due(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A loss held back is reported by a later in-sequence event once its interval passed."""
+    clock = [100.0]
+    monkeypatch.setattr(loss, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    monkeypatch.setattr(subscriber, "now_ns", lambda: NOW_NS)
+    stream = io.BytesIO()
+    stats = ReceiveStats()
+    handler = subscriber.make_handler(
+        SETTINGS, Logger("t", LogSink(stream)), stats, asyncio.Event()
+    )
+    for n in (1, 3, 5, 6):  # the gap before 5 is held: within a second of the first
+        handler("events.x", "", encode({**EVENT, "sequence": n, "message_id": f"pub-{n}"}), None)
+    clock[0] += 1.5
+    handler("events.x", "", encode({**EVENT, "sequence": 7, "message_id": "pub-7"}), None)
+    records = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [r["lost"] for r in records if r["message"] == "Messages lost"] == [1, 1]
+    assert stats.sequences.lost == 2
 
 
 def test_canonical_event_skips_the_general_path(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -39,6 +39,8 @@ def make_handler(
     warned_fields: set[str] = set()
     loss = LossWatch(log, stats.sequences)
     observe_sequence = loss.observe_event
+    next_in_sequence = stats.sequences.advance  # the common case of observe_sequence, inline
+    held_losses = loss.held
     event_received = log.record_emitter("INFO", "Message received", EVENT_FIELDS, "on_message")
     payment_received = log.record_emitter("INFO", "Message received", PAYMENT_FIELDS, "on_message")
     with_extra = log.emitter("INFO", "Message received", "on_message")
@@ -81,7 +83,10 @@ def make_handler(
                         latency,
                         reply or None,
                     )
-                    observe_sequence(source, sequence)
+                    if not next_in_sequence(source, sequence):
+                        observe_sequence(source, sequence)
+                    elif held_losses:
+                        loss.report_due()
                     if count is not None and stats.valid >= count:
                         reached.set()
                     if (stats.valid + stats.invalid) % every == 0:
