@@ -99,7 +99,7 @@ class BatchWindow:
         self._heard = 0.0  # when the stream last replied, or we began to wait for it
         self._subject = ""  # the first subject of the open batch: where its control goes
         self._waiting = 0  # publishers waiting in `room`
-        self._quiet_until = 0.0
+        self._quiet_until: dict[str, float] = {}  # per warning text
         self.retried = 0
 
     @property
@@ -301,8 +301,8 @@ class BatchWindow:
 
     def _warn(self, message: str, **fields: Any) -> None:
         now = time.monotonic()
-        if now >= self._quiet_until:  # once per burst, not once per message
-            self._quiet_until = now + _WARN_EVERY
+        if now >= self._quiet_until.get(message, 0.0):  # once per burst, not once per message
+            self._quiet_until[message] = now + _WARN_EVERY
             self._log.warning(message, stream=self._stream, retries_so_far=self.retried, **fields)
 
     async def _watch(self) -> None:

@@ -136,6 +136,7 @@ def test_batch_ack_timeouts_are_resent_without_duplicates(
     finally:
         os.kill(nats_server.pid, signal.SIGCONT)
     assert pub.logs.where("Batch acknowledgement timed out")[0]["level"] == "WARNING"
+    pub.logs.wait_for("Resending unacknowledged messages in a new batch", timeout=60)
     published = len(pub.logs.where("Message published"))
     pub.logs.wait_for("Message published", count=published + 20, timeout=60)
     pub.signal()
