@@ -34,6 +34,7 @@ def make_handler(
         settings.sample_rate,
         settings.errors_only,
     )
+    log_all = sample_rate == 1 and not errors_only  # should_log is then always True
     levels = ("INFO", "WARNING", "ERROR")
     captured_at = {level: log.emitter(level, "Message captured", "on_message") for level in levels}
     # The common message: its record queued as values, encoded with the batch (same JSON).
@@ -68,7 +69,7 @@ def make_handler(
             level = fast[0]
         index = stats.messages
         stats.add(subject, len(data), level)
-        if should_log(level, index, sample_rate, errors_only):
+        if log_all or should_log(level, index, sample_rate, errors_only):
             stats.logged += 1
             if fast is not None:
                 values_at[level](*fast[1])
