@@ -66,14 +66,21 @@ def _replicas_current(url: str, name: str) -> bool:
     return asyncio.run(go())
 
 
+@pytest.mark.parametrize(
+    ("flags", "acked_key"),
+    [((), "js_sequence"), (("--fast-ingest",), "js_batch")],
+    ids=["acks", "fast-ingest"],
+)
 def test_r3_stream_keeps_every_acknowledged_message_through_node_loss(
-    cluster: EmbeddedCluster, run_cli: CliFactory
+    cluster: EmbeddedCluster, run_cli: CliFactory, flags: tuple[str, ...], acked_key: str
 ) -> None:
-    """Kill the publisher's node mid-stream: each acked message is stored once and delivered."""
+    """Kill the publisher's node mid-stream: each acked message is stored once and delivered
+    (acked one by one, or by fast-ingest batches)."""
     env = {"RECONNECT_WAIT": "0.2"}
     pub = run_cli(
         "payments",
         "--jetstream",
+        *flags,
         "--replicas",
         "3",
         "--interval",
@@ -84,7 +91,7 @@ def test_r3_stream_keeps_every_acknowledged_message_through_node_loss(
         env=env,
     )
     [connected] = pub.logs.wait_for("Connected to NATS", timeout=60)
-    pub.logs.wait_for(lambda r: "js_sequence" in r, count=50, timeout=60)
+    pub.logs.wait_for(lambda r: acked_key in r, count=50, timeout=60)
     doomed = cluster.node_for(connected["url"])
     survivor = next(node for node in cluster.nodes if node is not doomed)
     # The durable consumer exists before the failure and keeps consuming through it.
@@ -93,12 +100,12 @@ def test_r3_stream_keeps_every_acknowledged_message_through_node_loss(
     doomed.kill()
     [moved] = pub.logs.wait_for("Reconnected to NATS", timeout=60)
     assert moved["url"] != connected["url"]
-    acked_before = len([r for r in pub.logs.records if "js_sequence" in r])
-    pub.logs.wait_for(lambda r: "js_sequence" in r, count=acked_before + 50, timeout=90)
+    acked_before = len([r for r in pub.logs.records if acked_key in r])
+    pub.logs.wait_for(lambda r: acked_key in r, count=acked_before + 50, timeout=90)
     pub.signal()
     assert pub.wait(timeout=60) == 0, pub.output()
 
-    acked = [r["transaction_id"] for r in pub.logs.records if "js_sequence" in r]
+    acked = [r["transaction_id"] for r in pub.logs.records if acked_key in r]
     stored, info = _stream(survivor.url, "PAYMENTS")
     assert info.config.num_replicas == 3
     assert len(stored) == len(set(stored)), "a message is stored twice"
