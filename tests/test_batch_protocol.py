@@ -13,6 +13,8 @@ from nats_pubsub.batch_protocol import (
     IDLE_SECONDS,
     PING,
     WAIT,
+    Job,
+    OpenBatch,
     batch_reply_head,
     batch_room,
     decode_reply,
@@ -101,3 +103,49 @@ def test_awaited_wait_never_spins_on_an_old_put() -> None:
     step, wait = _step(1.2, True, last_put=0.0, heard=1.0, pinged=0.0)
     assert step == WAIT
     assert wait == pytest.approx(0.8)  # until the ping due at heard + timeout / 3
+
+
+def _job(n: int) -> Job:
+    return ("s", b"x", b"m-%d" % n, n, 1)
+
+
+def _batch_of(count: int, flow: int = 4) -> OpenBatch:
+    batch = OpenBatch("_INBOX.a", "a1", flow)
+    for n in range(1, count + 1):
+        batch.frame(b"HPUB s ", _job(n))
+    return batch
+
+
+def test_open_batch_numbers_its_messages() -> None:
+    """Messages are numbered from 1; the first starts the batch (op 0), the rest add (op 1)."""
+    batch = OpenBatch("_INBOX.a", "a1", 4)
+    first = batch.frame(b"HPUB s ", _job(1))
+    second = batch.frame(b"HPUB t ", _job(2))
+    assert first.startswith(b"HPUB s _INBOX.a.a1.4.fail.1.0.$FI ")
+    assert second.startswith(b"HPUB t _INBOX.a.a1.4.fail.2.1.$FI ")
+    assert (batch.sent, batch.subject) == (2, "s")
+    assert batch.control(3, 3) == b"PUB s _INBOX.a.a1.4.fail.3.3.$FI 0\r\n\r\n"
+
+
+def test_open_batch_room_waits_for_the_stream() -> None:
+    """No room until the stream took the batch; then 2 * flow past the highest ack."""
+    batch = _batch_of(1)
+    assert batch.room() == 0
+    batch.confirmed = True
+    assert batch.room() == 7
+    batch.set_flow(2)
+    assert batch.room() == 3
+    assert batch.head == b"_INBOX.a.a1.2.fail."
+
+
+def test_open_batch_acks_in_order_and_skips_refused() -> None:
+    """An ack through n hands over each context once; a refused one is left out."""
+    batch = _batch_of(6)
+    assert batch.refuse(2) == _job(2)
+    assert batch.refuse(2) is None  # refused once only
+    assert batch.refuse(9) is None  # not in the batch
+    assert batch.take_acked(3) == [1, 3]
+    assert batch.take_acked(3) == []
+    assert batch.take_acked(0) == []
+    assert batch.take_unacked() == [_job(4), _job(5), _job(6)]
+    assert not batch.jobs

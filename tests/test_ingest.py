@@ -70,8 +70,8 @@ def _run_batch(
 
         def on_reply(subj: str, reply: str, data: bytes, headers: dict[str, str] | None) -> None:
             real(subj, reply, data, headers)
-            if not injected and window._confirmed:
-                injected.append(window._batch)
+            if not injected and window._open is not None and window._open.confirmed:
+                injected.append(window._open.id)
 
                 def send(reply_subject: str, payload: bytes) -> None:
                     real(reply_subject, "", payload, None)
@@ -99,7 +99,8 @@ def test_gap_resends_unacked_messages_stored_once(
     batches: list[str] = []
 
     def gap_after_five(window: BatchWindow, send: Callable[[str, bytes], None]) -> None:
-        batch = window._batch
+        assert window._open is not None
+        batch = window._open.id
         batches.append(batch)
         at = f"{window._inbox}.{batch}.100.fail.7.1.$FI"
         send(at, b'{"type":"gap","last_seq":5,"seq":7}')
@@ -131,7 +132,8 @@ def test_refused_message_fails_alone(nats_server: EmbeddedServer, subject: str) 
     error = {"code": 400, "err_code": 10054, "description": "message size exceeds maximum allowed"}
 
     def refuse_third(window: BatchWindow, send: Callable[[str, bytes], None]) -> None:
-        at = f"{window._inbox}.{window._batch}.100.fail.3.1.$FI"
+        assert window._open is not None
+        at = f"{window._inbox}.{window._open.id}.100.fail.3.1.$FI"
         refusal = json.dumps({"type": "err", "seq": 3, "error": error}).encode()
         send(at, refusal)
         send(at, refusal)  # said twice: still one failure

@@ -1,5 +1,5 @@
-"""The fast-ingest batch protocol (ADR-50, nats-server 2.14+): wire formats, replies, and the
-decisions of ingest.py's `BatchWindow`, as pure functions.
+"""The fast-ingest batch protocol (ADR-50, nats-server 2.14+): wire formats, replies, one open
+batch's bookkeeping (`OpenBatch`) and the decisions of ingest.py's `BatchWindow`, all pure.
 
 Each message carries the reply subject `<inbox>.<batch>.<flow>.fail.<n>.<op>.$FI`: message number
 n of batch `<batch>`; op 0 starts the batch, 1 adds to it, 3 ends it (an empty, unstored message),
@@ -12,7 +12,12 @@ reply (`{"stream":..,"count":c}`: messages 1..c are stored), or an error for the
 
 from __future__ import annotations
 
+from collections import deque
+from typing import Any
+
 import msgspec
+
+from nats_pubsub.wire import HEADER_OVERHEAD
 
 __all__ = [
     "END",
@@ -29,6 +34,8 @@ __all__ = [
     "RETRY_BATCH",
     "WAIT",
     "BatchReply",
+    "Job",
+    "OpenBatch",
     "batch_reply_head",
     "batch_room",
     "decode_reply",
@@ -110,3 +117,102 @@ def watch_step(
     if now >= next_ping:
         return PING, 0.0
     return WAIT, max(0.001, min(next_ping, heard + timeout) - now)
+
+
+# A message in flight: subject, payload, Nats-Msg-Id, the caller's context, attempt (1 = first).
+Job = tuple[str, bytes, bytes, Any, int]
+
+
+class OpenBatch:
+    """One open batch's bookkeeping: its numbering, what awaits an ack, what the stream refused.
+
+    Messages are numbered from 1 in the order `frame` is called; `jobs` holds those not yet
+    acknowledged, oldest first, so the first of them is number `sent - len(jobs) + 1`.
+    """
+
+    __slots__ = (
+        "acked",
+        "confirmed",
+        "ending",
+        "flow",
+        "head",
+        "id",
+        "inbox",
+        "jobs",
+        "refused",
+        "sent",
+        "subject",
+    )
+
+    def __init__(self, inbox: str, batch_id: str, flow: int) -> None:
+        self.inbox = inbox
+        self.id = batch_id
+        self.flow = flow
+        self.head = batch_reply_head(inbox, batch_id, flow)
+        self.sent = 0  # messages numbered so far
+        self.acked = 0  # the highest number the stream acknowledged
+        self.confirmed = False  # the stream took the batch (its first ack came)
+        self.ending = False  # the end (op 3) was sent; waiting for the final reply
+        self.jobs: deque[Job] = deque()
+        self.refused: set[int] = set()
+        self.subject = ""  # the first message's subject: where control messages go
+
+    def frame(self, start: bytes, job: Job) -> bytes:
+        """Number `job` as the next message; its HPUB frame (`start`: b"HPUB subject ")."""
+        self.sent = number = self.sent + 1
+        if number == 1:
+            self.subject = job[0]
+        self.jobs.append(job)
+        msg_id, payload = job[2], job[1]
+        size = HEADER_OVERHEAD + len(msg_id)
+        op = OP_ADD if number > 1 else OP_START
+        return HPUB_BATCH_FORMAT % (
+            start,
+            self.head,
+            number,
+            op,
+            size,
+            size + len(payload),
+            msg_id,
+            payload,
+        )
+
+    def control(self, op: int, number: int) -> bytes:
+        """An unstored control message (op 3: end the batch, 4: ask for the latest ack)."""
+        reply = b"%b%d.%d.$FI" % (self.head, number, op)
+        return b"PUB %b %b 0\r\n\r\n" % (self.subject.encode(), reply)
+
+    def room(self) -> int:
+        """How many more messages may be sent now."""
+        return batch_room(self.acked, self.flow, self.sent) if self.confirmed else 0
+
+    def set_flow(self, flow: int) -> None:
+        """Follow the flow the stream says it acks at (0: unchanged)."""
+        if flow and flow != self.flow:
+            self.flow = flow
+            self.head = batch_reply_head(self.inbox, self.id, flow)
+
+    def take_acked(self, number: int) -> list[Any]:
+        """The contexts of the messages up to `number`, now acknowledged (refused ones left out)."""
+        self.acked = max(self.acked, number)
+        jobs = self.jobs
+        first = self.sent - len(jobs) + 1
+        done = [jobs.popleft() for _ in range(max(0, min(number - first + 1, len(jobs))))]
+        if self.refused:
+            return [job[3] for at, job in enumerate(done, first) if at not in self.refused]
+        return [job[3] for job in done]
+
+    def refuse(self, number: int) -> Job | None:
+        """Mark message `number` refused; its job, or None if it is not awaiting an ack or was
+        refused already."""
+        at = number - (self.sent - len(self.jobs) + 1)
+        if 0 <= at < len(self.jobs) and number not in self.refused:
+            self.refused.add(number)
+            return self.jobs[at]
+        return None
+
+    def take_unacked(self) -> list[Job]:
+        """The batch is over: every message still awaiting an ack, refused ones left out."""
+        jobs, self.jobs = self.jobs, deque()
+        first = self.sent - len(jobs) + 1
+        return [job for at, job in enumerate(jobs, first) if at not in self.refused]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections import deque
 from typing import Any
 
 import msgspec
@@ -24,18 +23,15 @@ from nats_pubsub.acks import AckCallback, FailCallback, PubAckInfo
 from nats_pubsub.batch_protocol import (
     END,
     GIVE_UP,
-    HPUB_BATCH_FORMAT,
-    OP_ADD,
     OP_END,
     OP_PING,
-    OP_START,
     PING,
     REFUSED_BATCH,
     RETRY_BATCH,
     WAIT,
     BatchError,
-    batch_reply_head,
-    batch_room,
+    Job,
+    OpenBatch,
     decode_reply,
     watch_step,
 )
@@ -43,15 +39,11 @@ from nats_pubsub.connection import Connection
 from nats_pubsub.errors import NatsError
 from nats_pubsub.frames import FrameQueue
 from nats_pubsub.logs import Logger
-from nats_pubsub.wire import HEADER_OVERHEAD, check_msg_id
+from nats_pubsub.wire import check_msg_id
 
 __all__ = ["BatchWindow"]
 
 _WARN_EVERY = 5.0
-
-
-# A message in flight: subject, payload, Nats-Msg-Id, the caller's context, attempt (1 = first).
-_Job = tuple[str, bytes, bytes, Any, int]
 
 
 class BatchWindow:
@@ -73,7 +65,7 @@ class BatchWindow:
         self._nc = conn.client
         self.frames = FrameQueue(conn)
         self._stream = stream
-        self._flow = self._asked_flow = max(1, flow)
+        self._flow = max(1, flow)
         self._timeout = ack_timeout
         self._retries = retries
         self._on_ack = on_ack
@@ -82,22 +74,14 @@ class BatchWindow:
         self._inbox = ""
         self._cut = 0
         self._batches = 0
-        self._batch = ""  # the open batch's id; "" when none is open
-        self._head = b""
-        self._sent = 0  # messages sent in the open batch
-        self._acked = 0  # of which the stream acknowledged this many
-        self._confirmed = False  # the stream accepted the batch (its first ack came)
-        self._ending = False  # the end (op 3) was sent; waiting for the final reply
-        self._jobs: deque[_Job] = deque()  # sent in the open batch, not yet acked, oldest first
-        self._failed: set[int] = set()  # numbers in the open batch the stream refused
-        self._resend: list[_Job] = []  # from a batch that ended early, to send first
+        self._open: OpenBatch | None = None
+        self._resend: list[Job] = []  # from a batch that ended early, to send first
         self._changed = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
         self._watcher: asyncio.Task[None] | None = None
         self._last_put = 0.0
         self._heard = 0.0  # when the stream last replied, or we began to wait for it
-        self._subject = ""  # the first subject of the open batch: where its control goes
         self._waiting = 0  # publishers waiting in `room`
         self._quiet_until: dict[str, float] = {}  # per warning text
         self.retried = 0
@@ -105,7 +89,7 @@ class BatchWindow:
     @property
     def in_flight(self) -> int:
         """Messages published and not yet acknowledged or given up on."""
-        return len(self._jobs) + len(self._resend)
+        return (len(self._open.jobs) if self._open else 0) + len(self._resend)
 
     async def start(self) -> None:
         """Subscribe to the replies of every batch (once, before the first publish)."""
@@ -122,13 +106,10 @@ class BatchWindow:
             raise NatsError(f"could not subscribe for batch acks: {exc}") from exc
 
     def _free(self) -> int:
-        if self._ending or self._resend:
+        batch = self._open
+        if self._resend or (batch is not None and batch.ending):
             return 0
-        if not self._batch:
-            return 1  # the message that starts a batch, then wait for the stream to take it
-        if not self._confirmed:
-            return 0
-        return batch_room(self._acked, self._flow, self._sent)
+        return 1 if batch is None else batch.room()  # 1: the message that starts a batch
 
     async def room(self) -> int:
         """Wait until a message may be sent; how many may."""
@@ -164,42 +145,19 @@ class BatchWindow:
             check_msg_id(msg_id)  # raises
         self._send((subject, payload, msg_id.encode(), context, 1))
 
-    def _send(self, job: _Job) -> None:
-        if not self._batch:
-            self._open_batch()
-        self._sent = number = self._sent + 1
-        if number == 1:
-            self._subject = job[0]
-        self._jobs.append(job)
-        subject, payload, msg_id = job[0], job[1], job[2]
-        size = HEADER_OVERHEAD + len(msg_id)
-        length = len(payload)
-        frame = HPUB_BATCH_FORMAT % (
-            self.frames.start(subject),
-            self._head,
-            number,
-            OP_ADD if number > 1 else OP_START,
-            size,
-            size + length,
-            msg_id,
-            payload,
-        )
-        self.frames.add(frame, length)
-
-    def _open_batch(self) -> None:
-        self._batches += 1
-        self._batch = f"{self._inbox[self._inbox.rfind('.') + 1 :]}{self._batches}"
-        self._flow = self._asked_flow
-        self._head = batch_reply_head(self._inbox, self._batch, self._flow)
-        self._sent = self._acked = 0
-        self._failed.clear()
-        self._confirmed = self._ending = False
-        self._heard = time.monotonic()
+    def _send(self, job: Job) -> None:
+        batch = self._open
+        if batch is None:
+            self._batches += 1
+            batch_id = f"{self._inbox[self._inbox.rfind('.') + 1 :]}{self._batches}"
+            batch = self._open = OpenBatch(self._inbox, batch_id, self._flow)
+            self._heard = time.monotonic()
+        self.frames.add(batch.frame(self.frames.start(job[0]), job), len(job[1]))
 
     async def flush(self) -> None:
         """Hand the messages collected by `put` to the client, and watch their acks."""
         self._last_put = time.monotonic()
-        if self._batch:
+        if self._open is not None:
             self._idle.clear()
             if self._watcher is None or self._watcher.done():
                 self._watcher = asyncio.get_running_loop().create_task(self._watch())
@@ -209,7 +167,8 @@ class BatchWindow:
         self, subject: str, reply: str, data: bytes, headers: dict[str, str] | None
     ) -> None:
         rest = subject[self._cut :]
-        if not self._batch or rest[: rest.find(".")] != self._batch:
+        batch = self._open
+        if batch is None or rest[: rest.find(".")] != batch.id:
             return  # a batch that has ended already
         self._heard = time.monotonic()
         if headers and headers.get("Status") == "503":
@@ -222,15 +181,13 @@ class BatchWindow:
             return
         kind = got.type
         if kind == "ack":
-            self._confirmed = True
-            if got.msgs and got.msgs != self._flow:
-                self._flow = got.msgs
-                self._head = batch_reply_head(self._inbox, self._batch, got.msgs)
-            self._ack_through(got.seq)
+            batch.confirmed = True
+            batch.set_flow(got.msgs)
+            self._ack_through(batch, got.seq)
         elif kind == "gap":
             self._warn("Batch lost messages on the way; resending", lost=got.seq - got.last_seq - 1)
         elif kind == "err":
-            self._fail_one(got.seq, got.error)
+            self._refuse(batch, got.seq, got.error)
         elif got.error is not None:
             code = got.error.err_code
             if code in RETRY_BATCH:
@@ -239,50 +196,34 @@ class BatchWindow:
                 self._end_batch(0, f"{got.error.description} (code {code})")
             else:  # this message refused (e.g. too large); a gap and the final reply follow
                 number = rest.split(".", 4)[3]
-                self._fail_one(int(number) if number.isdigit() else 0, got.error)
+                self._refuse(batch, int(number) if number.isdigit() else 0, got.error)
         else:
             self._end_batch(got.count, None)
         self._changed.set()
 
-    def _ack_through(self, number: int) -> None:
+    def _ack_through(self, batch: OpenBatch, number: int) -> None:
         """Report messages up to `number` of the open batch as stored."""
-        self._acked = max(self._acked, number)
-        jobs = self._jobs
-        first = self._sent - len(jobs) + 1
-        if number < first:
-            return
         on_ack = self._on_ack
-        ack = PubAckInfo(self._stream, batch=self._batch)  # one for all it covers
-        popleft = jobs.popleft
-        if not self._failed:
-            for _ in range(min(number - first + 1, len(jobs))):
-                on_ack(popleft()[3], ack)
-            return
-        for at in range(first, min(number + 1, first + len(jobs))):
-            job = popleft()
-            if at not in self._failed:
-                on_ack(job[3], ack)
+        ack = PubAckInfo(self._stream, batch=batch.id)  # one for all it covers
+        for context in batch.take_acked(number):
+            on_ack(context, ack)
 
-    def _fail_one(self, number: int, error: BatchError | None) -> None:
-        jobs = self._jobs
-        at = number - (self._sent - len(jobs) + 1)
-        if 0 <= at < len(jobs) and number not in self._failed:
-            self._failed.add(number)
+    def _refuse(self, batch: OpenBatch, number: int, error: BatchError | None) -> None:
+        job = batch.refuse(number)
+        if job is not None:
             why = f"{error.description} (code {error.err_code})" if error else "rejected"
-            self._on_fail(jobs[at][3], why)
+            self._on_fail(job[3], why)
 
     def _end_batch(self, stored: int | None, error: str | None) -> None:
         """The open batch is over: `stored` messages kept (None: not known), or all refused."""
+        batch = self._open
+        if batch is None:
+            return
         if stored is not None:
-            self._ack_through(stored)
-        self._batch = ""
-        self._confirmed = self._ending = False
-        jobs, self._jobs = self._jobs, deque()
-        first = self._sent - len(jobs) + 1
-        leftovers: list[_Job] = []
-        for at, job in enumerate(jobs, first):
-            if at in self._failed:
-                continue
+            self._ack_through(batch, stored)
+        self._open = None
+        leftovers: list[Job] = []
+        for job in batch.take_unacked():
             attempt = job[4]
             if error is not None:
                 self._on_fail(job[3], error)
@@ -296,7 +237,7 @@ class BatchWindow:
         self._settle()
 
     def _settle(self) -> None:
-        if not self._resend and not self._batch:
+        if not self._resend and self._open is None:
             self._idle.set()
 
     def _warn(self, message: str, **fields: Any) -> None:
@@ -309,16 +250,17 @@ class BatchWindow:
         """Resend what an early end left, end the batch when the publisher pauses, and ping or
         give up on a batch whose reply is overdue; until no batch is open."""
         pinged = 0.0
-        while self._batch or self._resend:
+        while self._open is not None or self._resend:
             now = time.monotonic()
-            if self._resend and not self._ending and await self._send_again():
+            batch = self._open
+            if self._resend and not (batch and batch.ending) and await self._send_again():
                 continue
-            if not self._batch:  # waiting for nothing: resends wait for a batch to open
+            if batch is None:  # waiting for nothing: resends wait for a batch to open
                 continue
             step, wait = watch_step(
                 now,
-                awaited=bool(self._waiting or self._ending or not self._confirmed or self._resend),
-                unacked=len(self._jobs),
+                awaited=bool(self._waiting or batch.ending or not batch.confirmed or self._resend),
+                unacked=len(batch.jobs),
                 last_put=self._last_put,
                 heard=self._heard,
                 pinged=pinged,
@@ -329,28 +271,27 @@ class BatchWindow:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait(), wait)
             elif step == END:
-                self._ending = True
+                batch.ending = True
                 self._heard = now
-                await self._control(OP_END, self._sent + 1)
+                await self._control(batch, OP_END, batch.sent + 1)
             elif step == PING:
                 pinged = now
-                await self._control(OP_PING, self._sent)
+                await self._control(batch, OP_PING, batch.sent)
             elif step == GIVE_UP:
                 self._warn("Batch acknowledgement timed out", ack_timeout=self._timeout)
                 self._end_batch(None, None)
             else:  # FORGET: all acked; the stream lets the batch expire
-                self._batch = ""
+                self._open = None
         self._settle()
 
     async def _send_again(self) -> bool:
         """Send what may be sent of the messages an early end left unacked; False if none."""
-        resend = self._resend
-        if not self._batch:
+        resend, batch = self._resend, self._open
+        if batch is None:
             self._warn("Resending unacknowledged messages in a new batch", messages=len(resend))
             self._send(resend.pop(0))  # starts the batch; the rest once the stream takes it
-            self._heard = time.monotonic()
-        elif self._confirmed and batch_room(self._acked, self._flow, self._sent) > 0:
-            room = batch_room(self._acked, self._flow, self._sent)
+        elif batch.room() > 0:
+            room = batch.room()
             for job in resend[:room]:
                 self._send(job)
             del resend[:room]
@@ -362,10 +303,9 @@ class BatchWindow:
             self._changed.set()  # publishers waiting in `room` may go on
         return True
 
-    async def _control(self, op: int, number: int) -> None:
-        """Send an unstored control message of the open batch (op 3: end it, 4: ping)."""
-        reply = b"%b%d.%d.$FI" % (self._head, number, op)
-        self.frames.add(b"PUB %b %b 0\r\n\r\n" % (self._subject.encode(), reply), 0, 0)
+    async def _control(self, batch: OpenBatch, op: int, number: int) -> None:
+        """Send an unstored control message of the open batch."""
+        self.frames.add(batch.control(op, number), 0, 0)
         await self.frames.flush()
 
     async def wait_all(self, timeout: float) -> bool:
