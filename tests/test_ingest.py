@@ -187,3 +187,26 @@ def test_message_the_stream_refuses_fails_alone(nats_server: EmbeddedServer, sub
     assert Counter(n for n, _ in outcomes.acked) == Counter(n for n in range(1, 11) if n != 3)
     ids = [m["headers"]["Nats-Msg-Id"] for m in stream_messages(nats_server.url, STREAM)]
     assert sorted(ids) == sorted(f"big-{n}" for n in range(1, 11) if n != 3)
+
+
+def test_stray_reply_on_a_short_subject_changes_nothing(
+    nats_server: EmbeddedServer, subject: str
+) -> None:
+    """An error reply on a subject without a message number refuses nothing; all are acked."""
+    error = {"error": {"code": 400, "err_code": 10054, "description": "too big"}}
+
+    raised: list[Exception] = []
+
+    def stray(window: BatchWindow, send: Callable[[str, bytes], None]) -> None:
+        assert window._open is not None
+        try:
+            send(f"{window._inbox}.{window._open.id}.junk", json.dumps(error).encode())
+        except Exception as exc:  # the reply handler must take any subject in its inbox
+            raised.append(exc)
+
+    outcomes, window, settled, _ = _run_batch(nats_server.url, subject, "stray", 10, stray)
+    assert raised == []
+    assert settled
+    assert outcomes.failed == []
+    assert Counter(n for n, _ in outcomes.acked) == Counter(range(1, 11))
+    assert window.retried == 0

@@ -195,7 +195,8 @@ class BatchWindow:
             elif code in REFUSED_BATCH:
                 self._end_batch(0, f"{got.error.description} (code {code})")
             else:  # this message refused (e.g. too large); a gap and the final reply follow
-                number = rest.split(".", 4)[3]
+                parts = rest.split(".", 4)  # batch, flow, "fail", number, op.$FI
+                number = parts[3] if len(parts) > 3 else ""
                 self._refuse(batch, int(number) if number.isdigit() else 0, got.error)
         else:
             self._end_batch(got.count, None)
