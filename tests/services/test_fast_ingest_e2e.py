@@ -36,26 +36,23 @@ def stored_ids(url: str, stream: str) -> list[str]:
     return [json.loads(m["data"])["message_id"] for m in stream_messages(url, stream)]
 
 
+def fast_publish(run_cli: CliFactory, url: str, subject: str, *more: str) -> Any:
+    """`publish --jetstream --fast-ingest` to `events.<subject>`, with more flags."""
+    return run_cli(
+        "publish", "--jetstream", "--fast-ingest", "--subject", f"events.{subject}", *more, url=url
+    )
+
+
 def test_flood_is_stored_once_in_order_and_logged_per_batch(
     nats_server: EmbeddedServer, run_cli: CliFactory, subject: str
 ) -> None:
     """Flat out with a small flow, every message is stored once, in order, logged with its batch."""
     count = 1000
-    pub = run_cli(
-        "publish",
-        "--jetstream",
-        "--fast-ingest",
-        "--subject",
-        f"events.{subject}",
-        "--window",
-        "16",
-        "--count",
-        str(count),
-        "--interval",
-        "0",
-        "--source",
-        "fiflood",
-        url=nats_server.url,
+    pub = fast_publish(
+        run_cli,
+        nats_server.url,
+        subject,
+        *("--window", "16", "--count", str(count), "--interval", "0", "--source", "fiflood"),
     )
     assert pub.wait(timeout=120) == 0, pub.output()
     logged = pub.logs.where("Message published")
@@ -73,19 +70,8 @@ def test_slow_publisher_ends_a_batch_at_each_pause(
     nats_server: EmbeddedServer, run_cli: CliFactory, subject: str
 ) -> None:
     """Paced slower than the idle limit, every message is still acknowledged and logged."""
-    pub = run_cli(
-        "publish",
-        "--jetstream",
-        "--fast-ingest",
-        "--subject",
-        f"events.{subject}",
-        "--count",
-        "5",
-        "--interval",
-        "0.2",
-        "--source",
-        "fislow",
-        url=nats_server.url,
+    pub = fast_publish(
+        run_cli, nats_server.url, subject, "--count", "5", "--interval", "0.2", "--source", "fislow"
     )
     assert pub.wait(timeout=120) == 0, pub.output()
     logged = pub.logs.where("Message published")
@@ -116,17 +102,8 @@ def test_batch_ack_timeouts_are_resent_without_duplicates(
     nats_server: EmbeddedServer, run_cli: CliFactory, subject: str
 ) -> None:
     """A paused server times the batch out; its unacked messages are resent, stored once each."""
-    pub = run_cli(
-        "publish",
-        "--jetstream",
-        "--fast-ingest",
-        "--subject",
-        f"events.{subject}",
-        "--interval",
-        "0.02",
-        "--ack-timeout",
-        "0.5",
-        url=nats_server.url,
+    pub = fast_publish(
+        run_cli, nats_server.url, subject, "--interval", "0.02", "--ack-timeout", "0.5"
     )
     pub.logs.wait_for("Message published", count=20, timeout=60)
     assert nats_server.pid is not None
