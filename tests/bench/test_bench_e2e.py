@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -104,3 +105,19 @@ def test_bench_memory_reports_a_positive_rss(nats_server: EmbeddedServer) -> Non
     """`bench memory` reads the resident size of a real, subscribed service."""
     result = _bench_json(nats_server.url, "memory", "--settle", "0.2")
     assert result["rss_kib"] > 0
+
+
+def test_bench_js_pub_leaves_no_stream_behind(nats_server: EmbeddedServer) -> None:
+    """`bench js-pub` publishes to a stream of its own, deleted afterwards: EVENTS stays empty."""
+    import nats
+
+    _bench_json(nats_server.url, "js-pub", "--msgs", "200", "--mode", "fast")
+
+    async def streams() -> list[str]:
+        nc = await nats.connect(nats_server.url)
+        try:
+            return [info.config.name or "" for info in await nc.jetstream().streams_info()]
+        finally:
+            await nc.close()
+
+    assert asyncio.run(streams()) == []

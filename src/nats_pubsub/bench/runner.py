@@ -181,17 +181,21 @@ def _measure(req: BenchRequest, show: bool) -> tuple[list[dict[str, Any]], list[
 def _js_pub(
     req: BenchRequest, show: bool
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
-    subject = f"events.bench.{uuid.uuid4().hex[:10]}"
-    stream = jsadmin.ensure_stream(req.url, subject)
-    base = WorkerSpec("js-pub", req.mode, req.url, subject, req.msgs, req.size, progress=show)
-    pubs = _publishers(req, replace(base, stream=stream))
+    tag = uuid.uuid4().hex[:10]
+    subject = f"bench.pub.{tag}"
+    stream = jsadmin.ensure_stream(req.url, subject, f"BENCH_PUB_{tag.upper()}")
     try:
-        _watch(pubs, Progress(req.command, req.msgs))
-        results = [w.finish() for w in pubs]
+        base = WorkerSpec("js-pub", req.mode, req.url, subject, req.msgs, req.size, progress=show)
+        pubs = _publishers(req, replace(base, stream=stream))
+        try:
+            _watch(pubs, Progress(req.command, req.msgs))
+            results = [w.finish() for w in pubs]
+        finally:
+            for worker in pubs:
+                worker.kill()
+        return [], results, jsadmin.stored(req.url, stream, subject)
     finally:
-        for worker in pubs:
-            worker.kill()
-    return [], results, jsadmin.stored(req.url, stream, subject)
+        jsadmin.delete_stream(req.url, stream)
 
 
 def _js_replay(req: BenchRequest) -> tuple[list[dict[str, Any]], int]:
