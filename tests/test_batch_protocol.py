@@ -149,3 +149,14 @@ def test_open_batch_acks_in_order_and_skips_refused() -> None:
     assert batch.take_acked(0) == []
     assert batch.take_unacked() == [_job(4), _job(5), _job(6)]
     assert not batch.jobs
+
+
+def test_open_batch_takes_jobs_framed_elsewhere() -> None:
+    """`extend` numbers jobs after those framed already; the first names the batch's subject."""
+    batch = OpenBatch("_INBOX.a", "a1", 4)
+    batch.extend([("t", b"x", b"m-1", 1, 1), _job(2)])
+    batch.frame(b"HPUB s ", _job(3))
+    batch.extend([_job(4)])
+    assert (batch.sent, batch.subject) == (4, "t")
+    assert batch.take_acked(3) == [1, 2, 3]
+    assert batch.take_unacked() == [_job(4)]

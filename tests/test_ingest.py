@@ -11,7 +11,9 @@ from typing import Any
 
 from nats_pubsub.acks import PubAckInfo
 from nats_pubsub.embedded import EmbeddedServer
+from nats_pubsub.events import EventFactory
 from nats_pubsub.ingest import BatchWindow
+from nats_pubsub.ingest_build import IngestBatcher
 from nats_pubsub.jetstream import JetStream
 from nats_pubsub.logs import Logger, LogSink
 from nats_pubsub.streams import StreamSpec
@@ -29,8 +31,8 @@ class _Outcomes:
         self.acked: list[tuple[Any, PubAckInfo]] = []
         self.failed: list[tuple[Any, str]] = []
 
-    def on_ack(self, context: Any, ack: PubAckInfo) -> None:
-        self.acked.append((context, ack))
+    def on_acks(self, contexts: list[Any], ack: PubAckInfo) -> None:
+        self.acked.extend((context, ack) for context in contexts)
 
     def on_fail(self, context: Any, why: str) -> None:
         self.failed.append((context, why))
@@ -61,7 +63,7 @@ def _run_batch(
             flow=100,  # no flow ack covers any of the `count` messages
             ack_timeout=30.0,  # no ping or timeout during the test
             retries=3,
-            on_ack=outcomes.on_ack,
+            on_acks=outcomes.on_acks,
             on_fail=outcomes.on_fail,
             log=log,
         )
@@ -168,7 +170,7 @@ def test_message_the_stream_refuses_fails_alone(nats_server: EmbeddedServer, sub
             flow=100,
             ack_timeout=30.0,
             retries=3,
-            on_ack=outcomes.on_ack,
+            on_acks=outcomes.on_acks,
             on_fail=outcomes.on_fail,
             log=Logger("t", LogSink(io.BytesIO())),
         )
@@ -210,3 +212,50 @@ def test_stray_reply_on_a_short_subject_changes_nothing(
     assert outcomes.failed == []
     assert Counter(n for n, _ in outcomes.acked) == Counter(range(1, 11))
     assert window.retried == 0
+
+
+def test_runs_are_reported_per_ack_in_order_and_stored_once(
+    nats_server: EmbeddedServer, subject: str
+) -> None:
+    """Runs framed by IngestBatcher (`slot`, `put_run`) are stored once each, in order, and
+    `on_acks` reports them once per reply, in order, with the batch's ack."""
+    count = 500
+    reports: list[tuple[list[Any], PubAckInfo]] = []
+
+    async def scenario() -> tuple[_Outcomes, bool]:
+        conn = await _connect(nats_server.url, io.BytesIO())
+        log = Logger("t", LogSink(io.BytesIO()))
+        js = JetStream(conn, log)
+        await js.ensure_stream(StreamSpec(STREAM, (f"{subject}.>",), 3600.0, 1 << 30))
+        await js.enable_fast_ingest(STREAM)
+        outcomes = _Outcomes()
+        window = BatchWindow(
+            conn,
+            stream=STREAM,
+            flow=64,
+            ack_timeout=30.0,
+            retries=3,
+            on_acks=lambda contexts, ack: reports.append((contexts, ack)),
+            on_fail=outcomes.on_fail,
+            log=log,
+        )
+        await window.start()
+        factory = EventFactory("runs", ("user.login",), seed=1)
+        batcher = IngestBatcher(factory, lambda _: f"{subject}.in", "@r")
+        while factory.sequence < count:
+            free = await window.room()
+            run = batcher.build(min(free, count - factory.sequence), 1 << 20, *window.slot())
+            window.put_run(run.frames, run.jobs, run.payload_bytes)
+            await window.flush()
+        settled = await window.wait_all(timeout=30)
+        await conn.drain()
+        return outcomes, settled
+
+    outcomes, settled = asyncio.run(scenario())
+    assert settled
+    assert (outcomes.acked, outcomes.failed) == ([], [])
+    assert len(reports) > 1
+    assert [sent[2] for contexts, _ in reports for sent in contexts] == list(range(1, count + 1))
+    assert all(ack.stream == STREAM and ack.batch == reports[0][1].batch for _, ack in reports)
+    ids = [m["headers"]["Nats-Msg-Id"] for m in stream_messages(nats_server.url, STREAM)]
+    assert ids == [f"runs-{n}@r" for n in range(1, count + 1)]

@@ -177,6 +177,14 @@ class OpenBatch:
             payload,
         )
 
+    def extend(self, jobs: list[Job]) -> None:
+        """Number `jobs` as the next messages, in order; the caller made their frames, as
+        `frame` would have (ingest_build.py)."""
+        if jobs and not self.sent:
+            self.subject = jobs[0][0]
+        self.sent += len(jobs)
+        self.jobs.extend(jobs)
+
     def control(self, op: int, number: int) -> bytes:
         """An unstored control message (op 3: end the batch, 4: ask for the latest ack)."""
         reply = b"%b%d.%d.$FI" % (self.head, number, op)

@@ -15,11 +15,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
 
-from nats_pubsub.acks import AckCallback, FailCallback, PubAckInfo
+from nats_pubsub.acks import FailCallback, PubAckInfo
 from nats_pubsub.batch_protocol import (
     END,
     GIVE_UP,
@@ -41,9 +42,11 @@ from nats_pubsub.frames import FrameQueue
 from nats_pubsub.logs import Logger
 from nats_pubsub.wire import check_msg_id
 
-__all__ = ["BatchWindow"]
+__all__ = ["AcksCallback", "BatchWindow"]
 
 _WARN_EVERY = 5.0
+# Reports the contexts of the messages one reply acknowledged, in order, with that ack.
+AcksCallback = Callable[[list[Any], PubAckInfo], None]
 
 
 class BatchWindow:
@@ -57,7 +60,7 @@ class BatchWindow:
         flow: int,
         ack_timeout: float,
         retries: int,
-        on_ack: AckCallback,
+        on_acks: AcksCallback,
         on_fail: FailCallback,
         log: Logger,
     ) -> None:
@@ -68,7 +71,7 @@ class BatchWindow:
         self._flow = max(1, flow)
         self._timeout = ack_timeout
         self._retries = retries
-        self._on_ack = on_ack
+        self._on_acks = on_acks
         self._on_fail = on_fail
         self._log = log
         self._inbox = ""
@@ -145,14 +148,30 @@ class BatchWindow:
             check_msg_id(msg_id)  # raises
         self._send((subject, payload, msg_id.encode(), context, 1))
 
-    def _send(self, job: Job) -> None:
+    def _batch(self) -> OpenBatch:
         batch = self._open
         if batch is None:
             self._batches += 1
             batch_id = f"{self._inbox[self._inbox.rfind('.') + 1 :]}{self._batches}"
             batch = self._open = OpenBatch(self._inbox, batch_id, self._flow)
             self._heard = time.monotonic()
+        return batch
+
+    def _send(self, job: Job) -> None:
+        batch = self._batch()
         self.frames.add(batch.frame(self.frames.start(job[0]), job), len(job[1]))
+
+    def slot(self) -> tuple[bytes, int]:
+        """For `put_run`: the open batch's reply head and the next message's number (a batch
+        is opened if none is)."""
+        batch = self._batch()
+        return batch.head, batch.sent + 1
+
+    def put_run(self, frames: bytes, jobs: list[Job], payload_bytes: int) -> None:
+        """Collect messages numbered from `slot()` whose frames the caller made, as many as
+        `room` allowed (nothing may run between `slot` and this)."""
+        self._batch().extend(jobs)
+        self.frames.add(frames, payload_bytes, len(jobs))
 
     async def flush(self) -> None:
         """Hand the messages collected by `put` to the client, and watch their acks."""
@@ -204,10 +223,9 @@ class BatchWindow:
 
     def _ack_through(self, batch: OpenBatch, number: int) -> None:
         """Report messages up to `number` of the open batch as stored."""
-        on_ack = self._on_ack
-        ack = PubAckInfo(self._stream, batch=batch.id)  # one for all it covers
-        for context in batch.take_acked(number):
-            on_ack(context, ack)
+        contexts = batch.take_acked(number)
+        if contexts:
+            self._on_acks(contexts, PubAckInfo(self._stream, batch=batch.id))
 
     def _refuse(self, batch: OpenBatch, number: int, error: BatchError | None) -> None:
         job = batch.refuse(number)

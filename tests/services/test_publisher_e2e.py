@@ -21,12 +21,21 @@ def _subscriber(run_cli: CliFactory, url: str, subject: str, count: int) -> Serv
     return sub
 
 
+# Flags of each flat-out path that builds from formats: core NATS, and fast-ingest batches
+# (`ingest_build`, whose records are written when the stream acks them).
+_PATHS = {"core": (), "fast-ingest": ("--jetstream", "--fast-ingest", "--window", "32")}
+
+
+@pytest.mark.parametrize("path", list(_PATHS))
 def test_flood_writes_metrics_every_50_between_the_records(
-    nats_server: EmbeddedServer, run_cli: CliFactory, subject: str
+    nats_server: EmbeddedServer, run_cli: CliFactory, subject: str, path: str
 ) -> None:
     """Flat out, a metrics record follows every 50th published record, counting exactly 50 more."""
     pub = run_cli(
-        "publish", "--subject", subject, "--count", "620", "--interval", "0", url=nats_server.url
+        "publish",
+        *_PATHS[path],
+        *("--subject", f"events.{subject}", "--count", "620", "--interval", "0"),
+        url=nats_server.url,
     )
     assert pub.wait() == 0, pub.output()
     published = 0
@@ -42,14 +51,17 @@ def test_flood_writes_metrics_every_50_between_the_records(
     assert metrics_at == list(range(50, 601, 50))
 
 
+@pytest.mark.parametrize("path", list(_PATHS))
 def test_flood_with_console_logs_arrives_complete_and_in_order(
-    nats_server: EmbeddedServer, run_cli: CliFactory, subject: str
+    nats_server: EmbeddedServer, run_cli: CliFactory, subject: str, path: str
 ) -> None:
     """With console logs (no line formats) flooding publishes every message, in order."""
     count = 1000
+    subject = f"events.{subject}"
     sub = _subscriber(run_cli, nats_server.url, subject, count)
     pub = run_cli(
         "publish",
+        *_PATHS[path],
         "--subject",
         subject,
         "--count",
@@ -69,18 +81,21 @@ def test_flood_with_console_logs_arrives_complete_and_in_order(
     assert sum("Message published" in line for line in pub.logs.raw) == count
 
 
+@pytest.mark.parametrize("path", list(_PATHS))
 def test_flood_reports_messages_over_the_servers_limit_and_sends_the_rest(
-    start_server: ServerFactory, run_cli: CliFactory, subject: str, tmp_path: Path
+    start_server: ServerFactory, run_cli: CliFactory, subject: str, tmp_path: Path, path: str
 ) -> None:
     """Payloads over max_payload fail one by one with an error; every other message arrives."""
     config = tmp_path / "small.conf"
     config.write_text("max_payload: 1024\n")
-    server = start_server(config_file=config, jetstream=False)
+    server = start_server(config_file=config, jetstream=path != "core")
     count = 300
+    subject = f"events.{subject}"
     sub = _subscriber(run_cli, server.url, subject, count)
     big = "big." + "x" * 900  # its events are over 1 KiB; user.login's are not
     pub = run_cli(
         "publish",
+        *_PATHS[path],
         "--subject",
         subject,
         "--count",

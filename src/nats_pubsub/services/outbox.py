@@ -23,6 +23,7 @@ __all__ = ["Outbox", "PubAckInfo", "js_fields"]
 C = TypeVar("C")
 SentCallback = Callable[[C, PubAckInfo | None], None]
 FailedCallback = Callable[[C, str], None]
+BatchAckedCallback = Callable[[list[C], PubAckInfo], None]
 
 
 class Outbox(Generic[C]):
@@ -54,9 +55,11 @@ class Outbox(Generic[C]):
         subject: str,
         on_sent: SentCallback[C],
         on_failed: FailedCallback[C],
+        on_batch_acked: BatchAckedCallback[C] | None = None,
     ) -> Outbox[C]:
         """Core NATS, or with --jetstream a provisioned stream and an ack window (per message,
-        or with --fast-ingest per batch)."""
+        or with --fast-ingest per batch: then `on_batch_acked`, if given, reports the messages
+        each ack covers, in place of one `on_sent` each)."""
         if not settings.jetstream:
             return cls(conn, on_sent, on_failed)
         js = JetStream(conn, log)
@@ -70,7 +73,7 @@ class Outbox(Generic[C]):
                 flow=settings.js_window,
                 ack_timeout=settings.js_ack_timeout,
                 retries=settings.js_retries,
-                on_ack=on_sent,
+                on_acks=on_batch_acked or _each(on_sent),
                 on_fail=on_failed,
                 log=log,
             )
@@ -143,6 +146,16 @@ class Outbox(Generic[C]):
         self._on_sent(context, None)
 
     @property
+    def dedupe_suffix(self) -> str:
+        """What makes a message id its `Nats-Msg-Id` (JetStream; "" in core NATS)."""
+        return self._dedupe_suffix
+
+    @property
+    def fast_ingest(self) -> BatchWindow | None:
+        """With --fast-ingest, its batch window: `slot` and `put_run` may be used."""
+        return self._window if isinstance(self._window, BatchWindow) else None
+
+    @property
     def is_core(self) -> bool:
         """True in core NATS (no JetStream acks): `put_frames` may be used."""
         return self._window is None
@@ -171,6 +184,16 @@ class Outbox(Generic[C]):
         except NatsError as exc:
             log.warning("Flush before exit did not complete", error=str(exc))
         await self._conn.drain()
+
+
+def _each(on_sent: SentCallback[C]) -> BatchAckedCallback[C]:
+    """Report each message a batch ack covers through `on_sent`."""
+
+    def on_acked(contexts: list[C], ack: PubAckInfo) -> None:
+        for context in contexts:
+            on_sent(context, ack)
+
+    return on_acked
 
 
 def js_fields(ack: PubAckInfo | None) -> dict[str, Any]:

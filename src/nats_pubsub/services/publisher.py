@@ -17,13 +17,15 @@ from nats_pubsub.core_batch import CoreBatcher
 from nats_pubsub.errors import NatsError
 from nats_pubsub.events import EventFactory
 from nats_pubsub.health import expose
+from nats_pubsub.ingest import BatchWindow
+from nats_pubsub.ingest_build import AckedLines, IngestBatcher
 from nats_pubsub.lifecycle import Pacer
 from nats_pubsub.log_lines import INT, Fill
 from nats_pubsub.logs import Logger
 from nats_pubsub.services.outbox import Outbox, PubAckInfo
 from nats_pubsub.stats import PublishStats
 from nats_pubsub.subjects import SubjectTemplate
-from nats_pubsub.timeutil import now_ns
+from nats_pubsub.timeutil import now_ns, stamp_parts
 
 if TYPE_CHECKING:
     from nats_pubsub.config import PublisherSettings
@@ -72,13 +74,53 @@ async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.
         stats.errors += 1
         log.error("Publish failed", message_id=sent[0], subject=sent[1], error=error)
 
+    factory = EventFactory(settings.hostname, settings.event_types)
+    source = factory.source
+
+    def batch_line(subject: str, event_type: str, stream: str, batch: str) -> bytes:
+        """The format of the `Message published` line `published_batch` writes."""
+        fields = {
+            "message_id": Fill.text(f"{source}-"),
+            "subject": subject,
+            "sequence": INT,
+            "size_bytes": INT,
+            "event_type": event_type,
+            "js_stream": stream,
+            "js_batch": batch,
+        }
+        line = log.line_format("INFO", "Message published", fields, "on_sent")
+        assert line is not None  # checked below, before AckedLines is made
+        return line
+
+    json_lines = log.line_format("INFO", "Message published", {}) is not None
+    acked_lines = AckedLines(batch_line) if json_lines else None
+
+    def on_batch_acked(sents: list[_Sent], ack: PubAckInfo) -> None:
+        """--fast-ingest: the messages one ack covers, logged in runs that end where a metrics
+        record is due, as `on_sent` would log them one by one."""
+        if acked_lines is None:
+            for sent in sents:
+                on_sent(sent, ack)
+            return
+        stamp, micros = stamp_parts(now_ns())
+        at = 0
+        while at < len(sents):
+            run = sents[at : at + METRICS_EVERY - stats.published % METRICS_EVERY]
+            at += len(run)
+            log.write_lines(acked_lines.render(run, ack.stream, ack.batch, stamp, micros))
+            stats.published += len(run)
+            stats.published_bytes += sum([sent[3] for sent in run])
+            if stats.published % METRICS_EVERY == 0:
+                metrics(stats.snapshot(outbox.retries))
+
     try:
-        outbox = await Outbox.open(settings, conn, log, settings.nats_subject, on_sent, on_failed)
+        outbox = await Outbox.open(
+            settings, conn, log, settings.nats_subject, on_sent, on_failed, on_batch_acked
+        )
     except (NatsError, ValueError) as exc:
         log.error("JetStream setup failed", error=str(exc))
         await conn.close()
         return 1
-    factory = EventFactory(settings.hostname, settings.event_types)
     template = SubjectTemplate(settings.nats_subject, PUBLISH_TEMPLATE_FIELDS)
     pacer = Pacer(settings.publish_interval)
     count = settings.count
@@ -91,7 +133,6 @@ async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.
         jetstream=settings.jetstream,
     )
     expose(conn, publish=stats)
-    source = factory.source
     subjects: dict[str, str] = {}  # event type -> subject (the source never changes)
 
     def subject_of(event_type: str) -> str:
@@ -124,12 +165,14 @@ async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.
         assert line is not None  # checked below, before a batcher is made
         return line
 
-    batcher = None
-    if outbox.is_core and log.line_format("INFO", "Message published", {}) is not None:
-        try:
+    batcher = ingest = None
+    try:  # ValueError: an id no header can carry; the ordinary path reports it
+        if outbox.is_core and json_lines:
             batcher = CoreBatcher(factory, subject_of, published_line)
-        except ValueError:  # an id no header can carry: the ordinary path reports it
-            batcher = None
+        elif outbox.fast_ingest is not None:
+            ingest = IngestBatcher(factory, subject_of, outbox.dedupe_suffix)
+    except ValueError:
+        pass
 
     async def collect_core(room: int, batcher: CoreBatcher) -> None:
         """Up to `room` messages built from formats, reported in runs that end where a
@@ -149,6 +192,14 @@ async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.
                 await send(*batch.oversized)
                 return
 
+    async def collect_ingest(room: int, ingest: IngestBatcher, window: BatchWindow) -> None:
+        """Up to `room` messages built from formats into the open fast-ingest batch."""
+        run = ingest.build(room, outbox.max_payload, *window.slot())
+        window.put_run(run.frames, run.jobs, run.payload_bytes)
+        if run.oversized is not None:  # the server refuses it: reported the ordinary way
+            await outbox.flush()
+            await send(*run.oversized)
+
     async def collect(room: int) -> None:
         """Up to `room` messages, each collected by `Outbox.put` and logged when reported."""
         put, next_encoded, limit = outbox.put, factory.next_encoded_at, outbox.max_payload
@@ -161,6 +212,8 @@ async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.
             subject = subjects.get(event_type) or subject_of(event_type)
             msg_id = f"{source}-{seq}"
             put(subject, payload, msg_id, (msg_id, subject, seq, len(payload), event_type))
+
+    window = outbox.fast_ingest
 
     async def flood() -> None:
         """Flat out: batches of messages, one hand-over and one yield per event-loop turn."""
@@ -175,6 +228,8 @@ async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.
                 continue
             if batcher is not None:
                 await collect_core(room, batcher)
+            elif ingest is not None and window is not None:
+                await collect_ingest(room, ingest, window)
             else:
                 await collect(room)
             try:

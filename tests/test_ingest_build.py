@@ -1,0 +1,136 @@
+"""Tests for nats_pubsub.ingest_build: a run is what the ordinary fast-ingest path sends, and the
+acked lines are what the publisher's record emitter writes."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from nats_pubsub import logs
+from nats_pubsub.batch_protocol import OpenBatch
+from nats_pubsub.events import EventFactory
+from nats_pubsub.ingest_build import AckedLines, IngestBatcher, Sent
+from nats_pubsub.log_lines import INT, Fill
+from nats_pubsub.logs import Logger, LogSink
+from nats_pubsub.schema import DEFAULT_EVENT_TYPES
+from nats_pubsub.timeutil import stamp_parts
+
+TYPES = (*DEFAULT_EVENT_TYPES, "we%ird")
+SUFFIX = "@run%1"
+_NAMES = ("message_id", "subject", "sequence", "size_bytes", "event_type", "js_stream", "js_batch")
+
+
+def subject_of(event_type: str) -> str:
+    """The subject each event type goes to in these tests."""
+    return f"events.{event_type}"
+
+
+@pytest.mark.parametrize("source", ["pub", 'odd "host"\\ü%d'])
+def test_frames_and_jobs_are_what_the_ordinary_path_makes(source: str) -> None:
+    """Frames match OpenBatch.frame for the same jobs; jobs carry subject, payload, id, `Sent`."""
+    batcher = IngestBatcher(EventFactory(source, TYPES, seed=3), subject_of, SUFFIX)
+    batch = OpenBatch("_INBOX.x%y", "x%y1", 256)
+    run = batcher.build(40, 1 << 20, batch.head, 1)
+    reference = OpenBatch("_INBOX.x%y", "x%y1", 256)
+    expected = b""
+    for n, (subject, payload, msg_id, sent, attempt) in enumerate(run.jobs, 1):
+        event = json.loads(payload)
+        seq = event["sequence"]
+        assert (seq, attempt) == (n, 1)
+        assert sent == (f"{source}-{n}", subject, n, len(payload), event["data"]["event_type"])
+        assert subject == subject_of(event["data"]["event_type"])
+        assert msg_id == f"{source}-{n}{SUFFIX}".encode()
+        start = f"HPUB {subject} ".encode()
+        expected += reference.frame(start, (subject, payload, msg_id, sent, 1))
+    assert run.frames == expected
+    assert run.payload_bytes == sum(len(job[1]) for job in run.jobs)
+    assert run.oversized is None
+
+
+def test_a_later_run_adds_to_the_batch_and_a_new_batch_gets_its_head() -> None:
+    """Runs number on from `first` with op 1; a new batch's head replaces the old in the frames."""
+    batcher = IngestBatcher(EventFactory("pub", TYPES, seed=3), subject_of, SUFFIX)
+    old, new = OpenBatch("_INBOX.a", "a1", 8), OpenBatch("_INBOX.a", "a2", 8)
+    batcher.build(3, 1 << 20, old.head, 1)
+    later = batcher.build(2, 1 << 20, old.head, 4)
+    fresh = batcher.build(2, 1 << 20, new.head, 1)
+    replies = [command.split(b" ")[2] for command, _ in _commands(later.frames + fresh.frames)]
+    assert replies == [
+        b"_INBOX.a.a1.8.fail.4.1.$FI",
+        b"_INBOX.a.a1.8.fail.5.1.$FI",
+        b"_INBOX.a.a2.8.fail.1.0.$FI",
+        b"_INBOX.a.a2.8.fail.2.1.$FI",
+    ]
+
+
+def _commands(frames: bytes) -> list[tuple[bytes, bytes]]:
+    """(command line, body) of each HPUB command in `frames`."""
+    found = []
+    while frames:
+        command, _, rest = frames.partition(b"\r\n")
+        total = int(command.split(b" ")[-1])
+        found.append((command, rest[:total]))
+        frames = rest[total + 2 :]
+    return found
+
+
+def test_an_oversized_message_ends_the_run() -> None:
+    """A payload over the limit is left out and handed back; the run stops before it."""
+    reference = EventFactory("pub", TYPES, seed=3)
+    sizes = [len(reference.next_encoded_at(0)[2]) for _ in range(50)]
+    first_over = next(i for i, size in enumerate(sizes) if size > sizes[0])
+    batcher = IngestBatcher(EventFactory("pub", TYPES, seed=3), subject_of, SUFFIX)
+    run = batcher.build(50, sizes[0], OpenBatch("_INBOX.a", "a1", 8).head, 1)
+    assert run.oversized is not None
+    assert (run.oversized[0], len(run.oversized[2])) == (first_over + 1, sizes[first_over])
+    assert len(run.jobs) == first_over == len(_commands(run.frames))
+
+
+@pytest.mark.parametrize(("source", "suffix"), [("bad\nsource", ""), ("pub", "@a\r")])
+def test_an_id_no_header_can_carry_is_refused(source: str, suffix: str) -> None:
+    """A line break in the source or the suffix cannot be in a Nats-Msg-Id: refused up front."""
+    with pytest.raises(ValueError, match="line break"):
+        IngestBatcher(EventFactory(source, TYPES), subject_of, suffix)
+
+
+def _lines_and_logger(source: str) -> tuple[AckedLines, Logger, io.BytesIO]:
+    stream = io.BytesIO()
+    log = Logger("nats-publisher", LogSink(stream))
+
+    def line_format(subject: str, event_type: str, js_stream: str, batch: str) -> bytes:
+        fields = {
+            "message_id": Fill.text(f"{source}-"),
+            "subject": subject,
+            "sequence": INT,
+            "size_bytes": INT,
+            "event_type": event_type,
+            "js_stream": js_stream,
+            "js_batch": batch,
+        }
+        form = log.line_format("INFO", "Message published", fields, "on_sent")
+        assert form is not None
+        return form
+
+    return AckedLines(line_format), log, stream
+
+
+def test_acked_lines_are_the_record_emitters_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each line is the publisher's record for its message, stamped with the ack's time."""
+    source = 'odd "host"\\ü%d'
+    lines, log, stream = _lines_and_logger(source)
+    sents: list[Sent] = [
+        (f"{source}-{n}", subject_of(kind), n, 200 + n, kind) for n, kind in enumerate(TYPES * 2, 1)
+    ]
+    at = 1_764_400_000_123_456_000
+    rendered = lines.render(sents[:5], "EV%NTS", "b%1", *stamp_parts(at))
+    rendered += lines.render(sents[5:], "EV%NTS", "b%2", *stamp_parts(at))
+    monkeypatch.setattr(logs, "now_ns", lambda: at)
+    emit = log.record_emitter("INFO", "Message published", _NAMES, "on_sent")
+    for n, sent in enumerate(sents):
+        emit(*sent, "EV%NTS", "b%1" if n < 5 else "b%2")
+    log.flush()
+    module = b'"module":"test_ingest_build"'
+    assert rendered.replace(module, b"") == stream.getvalue().replace(module, b"")
+    assert rendered.count(b"\n") == len(sents)
