@@ -28,7 +28,11 @@ async def _receiver(url: str, subject: str) -> tuple[Any, asyncio.Queue[Any]]:
         await got.put(msg)
 
     await nc.subscribe(subject, cb=cb)
-    await nc.flush()
+    # nats-py's flush can return before the SUB is written (its PING overtakes queued data); a
+    # probe published behind the SUB coming back proves the server has the subscription.
+    await nc.publish(subject, b"probe")
+    probe = await asyncio.wait_for(got.get(), 30)
+    assert probe.data == b"probe"
     return nc, got
 
 
