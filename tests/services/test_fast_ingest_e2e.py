@@ -146,3 +146,34 @@ def test_payments_fast_ingest_records_carry_the_batch(
     assert all(r["js_stream"] == "PAYMENTS" and r["js_batch"] for r in records)
     assert not any("js_sequence" in r for r in records)
     assert len(stream_messages(nats_server.url, "PAYMENTS")) == 50
+
+
+def test_flood_resends_built_runs_once_after_a_pause(
+    nats_server: EmbeddedServer, run_cli: CliFactory, subject: str
+) -> None:
+    """Flat out (runs built from formats), a paused server times batches out; what they left is
+    resent and, with --count, every message is acknowledged and stored exactly once."""
+    count = 20_000
+    pub = fast_publish(
+        run_cli,
+        nats_server.url,
+        subject,
+        *("--window", "16", "--count", str(count), "--interval", "0", "--ack-timeout", "0.5"),
+        *("--source", "fipause"),
+    )
+    pub.logs.wait_for("Message published", count=1000, timeout=60)
+    assert nats_server.pid is not None
+    os.kill(nats_server.pid, signal.SIGSTOP)
+    try:
+        pub.logs.wait_for("Batch acknowledgement timed out", timeout=60)
+    finally:
+        os.kill(nats_server.pid, signal.SIGCONT)
+    assert pub.wait(timeout=180) == 0, pub.output()
+    assert pub.logs.where("Resending unacknowledged messages in a new batch")
+    final = pub.logs.where("Publisher metrics", final=True)[0]
+    assert (final["js_acked"], final["js_failed"]) == (count, 0)
+    assert final["js_retries"] > 0
+    logged = [r["sequence"] for r in pub.logs.where("Message published")]
+    assert sorted(logged) == list(range(1, count + 1))
+    ids = stored_ids(nats_server.url, "EVENTS")
+    assert sorted(ids) == sorted(f"fipause-{n}" for n in range(1, count + 1))
