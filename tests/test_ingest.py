@@ -10,9 +10,10 @@ from collections.abc import Callable
 from typing import Any
 
 from nats_pubsub.acks import PubAckInfo
+from nats_pubsub.connection import Connection
 from nats_pubsub.embedded import EmbeddedServer
 from nats_pubsub.events import EventFactory
-from nats_pubsub.ingest import BatchWindow
+from nats_pubsub.ingest import AcksCallback, BatchWindow
 from nats_pubsub.ingest_build import IngestBatcher
 from nats_pubsub.jetstream import JetStream
 from nats_pubsub.logs import Logger, LogSink
@@ -42,6 +43,31 @@ def _records(stream: io.BytesIO) -> list[dict[str, Any]]:
     return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
 
 
+async def _window(
+    conn: Connection,
+    log: Logger,
+    subject: str,
+    flow: int,
+    outcomes: _Outcomes,
+    on_acks: AcksCallback | None = None,
+) -> BatchWindow:
+    """A window on STREAM (made for `subject`.>, fast ingest on) reporting to `outcomes` (acks
+    to `on_acks` if given), with no ping or timeout during a test."""
+    js = JetStream(conn, log)
+    await js.ensure_stream(StreamSpec(STREAM, (f"{subject}.>",), 3600.0, 1 << 30))
+    await js.enable_fast_ingest(STREAM)
+    return BatchWindow(
+        conn,
+        stream=STREAM,
+        flow=flow,
+        ack_timeout=30.0,
+        retries=3,
+        on_acks=on_acks or outcomes.on_acks,
+        on_fail=outcomes.on_fail,
+        log=log,
+    )
+
+
 def _run_batch(
     url: str, subject: str, prefix: str, count: int, inject: Inject
 ) -> tuple[_Outcomes, BatchWindow, bool, list[dict[str, Any]]]:
@@ -52,21 +78,9 @@ def _run_batch(
 
     async def scenario() -> tuple[_Outcomes, BatchWindow, bool]:
         conn = await _connect(url, io.BytesIO())
-        log = Logger("t", LogSink(logs))
-        js = JetStream(conn, log)
-        await js.ensure_stream(StreamSpec(STREAM, (f"{subject}.>",), 3600.0, 1 << 30))
-        await js.enable_fast_ingest(STREAM)
         outcomes = _Outcomes()
-        window = BatchWindow(
-            conn,
-            stream=STREAM,
-            flow=100,  # no flow ack covers any of the `count` messages
-            ack_timeout=30.0,  # no ping or timeout during the test
-            retries=3,
-            on_acks=outcomes.on_acks,
-            on_fail=outcomes.on_fail,
-            log=log,
-        )
+        # flow 100: no flow ack covers any of the `count` messages
+        window = await _window(conn, Logger("t", LogSink(logs)), subject, 100, outcomes)
         real = window._on_reply
         injected: list[str] = []
 
@@ -224,20 +238,10 @@ def test_runs_are_reported_per_ack_in_order_and_stored_once(
 
     async def scenario() -> tuple[_Outcomes, bool]:
         conn = await _connect(nats_server.url, io.BytesIO())
-        log = Logger("t", LogSink(io.BytesIO()))
-        js = JetStream(conn, log)
-        await js.ensure_stream(StreamSpec(STREAM, (f"{subject}.>",), 3600.0, 1 << 30))
-        await js.enable_fast_ingest(STREAM)
         outcomes = _Outcomes()
-        window = BatchWindow(
-            conn,
-            stream=STREAM,
-            flow=64,
-            ack_timeout=30.0,
-            retries=3,
-            on_acks=lambda contexts, ack: reports.append((contexts, ack)),
-            on_fail=outcomes.on_fail,
-            log=log,
+        log = Logger("t", LogSink(io.BytesIO()))
+        window = await _window(
+            conn, log, subject, 64, outcomes, lambda contexts, ack: reports.append((contexts, ack))
         )
         await window.start()
         factory = EventFactory("runs", ("user.login",), seed=1)

@@ -77,20 +77,23 @@ async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.
     factory = EventFactory(settings.hostname, settings.event_types)
     source = factory.source
 
-    def batch_line(subject: str, event_type: str, stream: str, batch: str) -> bytes:
-        """The format of the `Message published` line `published_batch` writes."""
+    def published_line(subject: str, event_type: str, **js: str) -> bytes:
+        """The format of the `Message published` line `published` writes (core NATS), or with
+        `js_stream` and `js_batch` the one `published_batch` writes (--fast-ingest)."""
         fields = {
             "message_id": Fill.text(f"{source}-"),
             "subject": subject,
             "sequence": INT,
             "size_bytes": INT,
             "event_type": event_type,
-            "js_stream": stream,
-            "js_batch": batch,
+            **js,
         }
         line = log.line_format("INFO", "Message published", fields, "on_sent")
-        assert line is not None  # checked below, before AckedLines is made
+        assert line is not None  # checked below, before a batcher or AckedLines is made
         return line
+
+    def batch_line(subject: str, event_type: str, stream: str, batch: str) -> bytes:
+        return published_line(subject, event_type, js_stream=stream, js_batch=batch)
 
     json_lines = log.line_format("INFO", "Message published", {}) is not None
     acked_lines = AckedLines(batch_line) if json_lines else None
@@ -151,19 +154,6 @@ async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.
 
     async def send_one() -> None:
         await send(*factory.next_encoded_at(now_ns()))
-
-    def published_line(subject: str, event_type: str) -> bytes:
-        """The format of the `Message published` line `published` writes (core NATS)."""
-        fields = {
-            "message_id": Fill.text(f"{source}-"),
-            "subject": subject,
-            "sequence": INT,
-            "size_bytes": INT,
-            "event_type": event_type,
-        }
-        line = log.line_format("INFO", "Message published", fields, "on_sent")
-        assert line is not None  # checked below, before a batcher is made
-        return line
 
     batcher = ingest = None
     try:  # ValueError: an id no header can carry; the ordinary path reports it
