@@ -111,15 +111,16 @@ class IngestBatcher:
 
 
 class AckedLines:
-    """The `Message published` lines of acked messages, from a format per subject, event type,
-    stream and batch (the formats of one batch kept at a time)."""
+    """The `Message published` lines of acked messages, from a format per event type, stream
+    and batch (the formats of one batch kept at a time). A message's subject is taken to follow
+    from its event type, as the publisher's subject template makes it."""
 
     __slots__ = ("_batch", "_formats", "_line_format")
 
     def __init__(self, line_format: LineFormat) -> None:
         self._line_format = line_format
         self._batch = ("", "")
-        self._formats: dict[tuple[str, str], bytes] = {}
+        self._formats: dict[str, bytes] = {}
 
     def render(
         self, sents: list[Sent], stream: str, batch: str, stamp: bytes, micros: int
@@ -130,11 +131,11 @@ class AckedLines:
             self._batch = (stream, batch)
             self._formats.clear()
         formats = self._formats
-        lines = []
-        for sent in sents:
-            key = (sent[1], sent[4])
-            line = formats.get(key)
+        lines: list[bytes] = []
+        append, known = lines.append, formats.get
+        for _, subject, seq, size, event_type in sents:
+            line = known(event_type)
             if line is None:
-                line = formats[key] = self._line_format(sent[1], sent[4], stream, batch)
-            lines.append(line % (stamp, micros, sent[2], sent[2], sent[3]))
+                line = formats[event_type] = self._line_format(subject, event_type, stream, batch)
+            append(line % (stamp, micros, seq, seq, size))
         return b"".join(lines)
