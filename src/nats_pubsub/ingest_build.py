@@ -22,7 +22,8 @@ from nats_pubsub.wire import HEADER_OVERHEAD, check_msg_id
 
 __all__ = ["AckedLines", "IngestBatcher", "IngestRun", "Sent"]
 
-# What the publisher reports of a message: message id, subject, sequence, size, event type.
+# What the publisher reports of a message: message id, subject, sequence, size in bytes, event
+# type (its context for `Outbox`, on every publishing path).
 Sent = tuple[str, str, int, int, str]
 # (subject, event type, stream, batch id) -> the `Message published` line format of such messages,
 # filled with (stamp prefix, microseconds, sequence (in the message id), sequence, size).

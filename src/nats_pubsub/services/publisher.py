@@ -18,7 +18,7 @@ from nats_pubsub.errors import NatsError
 from nats_pubsub.events import EventFactory
 from nats_pubsub.health import expose
 from nats_pubsub.ingest import BatchWindow
-from nats_pubsub.ingest_build import AckedLines, IngestBatcher
+from nats_pubsub.ingest_build import AckedLines, IngestBatcher, Sent
 from nats_pubsub.lifecycle import Pacer
 from nats_pubsub.log_lines import INT, Fill
 from nats_pubsub.logs import Logger
@@ -39,8 +39,6 @@ _PUBLISHED = ("message_id", "subject", "sequence", "size_bytes", "event_type")
 _JS_PUBLISHED = (*_PUBLISHED, "js_stream", "js_sequence", "duplicate")
 _BATCH_PUBLISHED = (*_PUBLISHED, "js_stream", "js_batch")  # --fast-ingest
 
-_Sent = tuple[str, str, int, int, str]  # message id, subject, sequence, size in bytes, event type
-
 
 async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.Event) -> int:
     """Publish until stopped or `count` messages are out; return the exit code."""
@@ -57,7 +55,7 @@ async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.
     published_batch = log.record_emitter("INFO", "Message published", _BATCH_PUBLISHED, "on_sent")
     metrics = log.emitter("INFO", "Publisher metrics", "on_sent")
 
-    def on_sent(sent: _Sent, ack: PubAckInfo | None) -> None:
+    def on_sent(sent: Sent, ack: PubAckInfo | None) -> None:
         stats.published += 1
         stats.published_bytes += sent[3]
         if ack is None:
@@ -70,7 +68,7 @@ async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.
         if stats.published % METRICS_EVERY == 0:
             metrics(stats.snapshot(outbox.retries))
 
-    def on_failed(sent: _Sent, error: str) -> None:
+    def on_failed(sent: Sent, error: str) -> None:
         stats.errors += 1
         log.error("Publish failed", message_id=sent[0], subject=sent[1], error=error)
 
@@ -98,7 +96,7 @@ async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.
     json_lines = log.line_format("INFO", "Message published", {}) is not None
     acked_lines = AckedLines(batch_line) if json_lines else None
 
-    def on_batch_acked(sents: list[_Sent], ack: PubAckInfo) -> None:
+    def on_batch_acked(sents: list[Sent], ack: PubAckInfo) -> None:
         """--fast-ingest: the messages one ack covers, logged in runs that end where a metrics
         record is due, as `on_sent` would log them one by one."""
         if acked_lines is None:
@@ -111,10 +109,15 @@ async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.
             run = sents[at : at + METRICS_EVERY - stats.published % METRICS_EVERY]
             at += len(run)
             log.write_lines(acked_lines.render(run, ack.stream, ack.batch, stamp, micros))
-            stats.published += len(run)
-            stats.published_bytes += sum([sent[3] for sent in run])
-            if stats.published % METRICS_EVERY == 0:
-                metrics(stats.snapshot(outbox.retries))
+            count_published(len(run), sum([sent[3] for sent in run]))
+
+    def count_published(messages: int, payload_bytes: int) -> None:
+        """Count a run of messages logged in one piece; a metrics record follows when it ends
+        on a multiple of `METRICS_EVERY` (runs are cut there)."""
+        stats.published += messages
+        stats.published_bytes += payload_bytes
+        if messages and stats.published % METRICS_EVERY == 0:
+            metrics(stats.snapshot(outbox.retries))
 
     try:
         outbox = await Outbox.open(
@@ -173,10 +176,7 @@ async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.
             room -= batch.messages
             outbox.put_frames(batch.frames, batch.messages, batch.payload_bytes)
             log.write_lines(batch.lines)
-            stats.published += batch.messages
-            stats.published_bytes += batch.payload_bytes
-            if batch.messages and stats.published % METRICS_EVERY == 0:
-                metrics(stats.snapshot(outbox.retries))
+            count_published(batch.messages, batch.payload_bytes)
             if batch.oversized is not None:  # the server refuses it: reported the ordinary way
                 await outbox.flush()
                 await send(*batch.oversized)
