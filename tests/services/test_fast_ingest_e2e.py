@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
 from typing import Any
 
 import pytest
 
 from nats_pubsub.embedded import EmbeddedServer
 from tests.conftest import CliFactory
-from tests.services.test_jetstream_e2e import stream_messages
+from tests.services.test_jetstream_e2e import pause_server_until, stream_messages
 
 pytestmark = pytest.mark.e2e
 
@@ -106,12 +104,7 @@ def test_batch_ack_timeouts_are_resent_without_duplicates(
         run_cli, nats_server.url, subject, "--interval", "0.02", "--ack-timeout", "0.5"
     )
     pub.logs.wait_for("Message published", count=20, timeout=60)
-    assert nats_server.pid is not None
-    os.kill(nats_server.pid, signal.SIGSTOP)  # the server hears nothing for a while
-    try:
-        pub.logs.wait_for("Batch acknowledgement timed out", timeout=60)
-    finally:
-        os.kill(nats_server.pid, signal.SIGCONT)
+    pause_server_until(nats_server, pub, "Batch acknowledgement timed out")
     assert pub.logs.where("Batch acknowledgement timed out")[0]["level"] == "WARNING"
     pub.logs.wait_for("Resending unacknowledged messages in a new batch", timeout=60)
     published = len(pub.logs.where("Message published"))
@@ -162,12 +155,7 @@ def test_flood_resends_built_runs_once_after_a_pause(
         *("--source", "fipause"),
     )
     pub.logs.wait_for("Message published", count=1000, timeout=60)
-    assert nats_server.pid is not None
-    os.kill(nats_server.pid, signal.SIGSTOP)
-    try:
-        pub.logs.wait_for("Batch acknowledgement timed out", timeout=60)
-    finally:
-        os.kill(nats_server.pid, signal.SIGCONT)
+    pause_server_until(nats_server, pub, "Batch acknowledgement timed out")
     assert pub.wait(timeout=180) == 0, pub.output()
     assert pub.logs.where("Resending unacknowledged messages in a new batch")
     final = pub.logs.where("Publisher metrics", final=True)[0]

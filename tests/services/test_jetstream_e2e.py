@@ -36,6 +36,16 @@ def stream_messages(url: str, stream: str) -> list[dict[str, Any]]:
     return asyncio.run(go())
 
 
+def pause_server_until(server: EmbeddedServer, proc: Any, message: str) -> None:
+    """Stop `server` (SIGSTOP: it hears nothing) until `proc` logs `message`, then resume it."""
+    assert server.pid is not None
+    os.kill(server.pid, signal.SIGSTOP)
+    try:
+        proc.logs.wait_for(message, timeout=60)
+    finally:
+        os.kill(server.pid, signal.SIGCONT)
+
+
 def captured_ids(proc: Any) -> list[tuple[int, str]]:
     return [(r["js_sequence"], r["transaction_id"]) for r in proc.logs.where("Message captured")]
 
@@ -107,12 +117,7 @@ def test_ack_timeouts_are_retried_without_duplicates(
         url=nats_server.url,
     )
     pub.logs.wait_for("Message published", count=20)
-    assert nats_server.pid is not None
-    os.kill(nats_server.pid, signal.SIGSTOP)  # the server hears nothing for a while
-    try:
-        pub.logs.wait_for("Acknowledgement timed out, retrying", timeout=60)
-    finally:
-        os.kill(nats_server.pid, signal.SIGCONT)
+    pause_server_until(nats_server, pub, "Acknowledgement timed out, retrying")
     published = len(pub.logs.where("Message published"))
     pub.logs.wait_for("Message published", count=published + 20, timeout=60)
     pub.signal()
