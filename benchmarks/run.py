@@ -1,5 +1,8 @@
 """`make bench`: the issue-7 targets measured side by side on one embedded server, as ratios.
 
+The JetStream publish rows are measured a second time on another embedded server held to one
+core (GOMAXPROCS=1), which leaves the other core of a small machine to the publisher.
+
 Every measurement runs through `nats-pubsub bench`'s own code (`nats_pubsub.bench.run_bench`) in
 fresh worker processes. Within a round each of ours runs right next to its baseline, in the
 opposite order every other round; a ratio is taken per round (the two sides measured a few
@@ -48,9 +51,11 @@ def _parse() -> argparse.Namespace:
     return args
 
 
-def _runs(args: argparse.Namespace, url: str) -> dict[str, Callable[[], Summary]]:
-    def bench(command: str, msgs: int, **more: object) -> Callable[[], Summary]:
-        request = BenchRequest(command=command, url=url, msgs=msgs, progress=False, **more)  # type: ignore[arg-type]
+def _runs(
+    args: argparse.Namespace, url: str, one_core_url: str
+) -> dict[str, Callable[[], Summary]]:
+    def bench(command: str, msgs: int, *, at: str = url, **more: object) -> Callable[[], Summary]:
+        request = BenchRequest(command=command, url=at, msgs=msgs, progress=False, **more)  # type: ignore[arg-type]
         return lambda: run_bench(request)
 
     return {
@@ -65,6 +70,9 @@ def _runs(args: argparse.Namespace, url: str) -> dict[str, Callable[[], Summary]
         "js-window": bench("js-pub", args.js_msgs, mode="ours"),
         "js-fast": bench("js-pub", args.js_msgs, mode="fast"),
         "js-async": bench("js-pub", args.js_msgs, mode="async"),
+        "js1-sync": bench("js-pub", args.js_sync_msgs, mode="bare", at=one_core_url),
+        "js1-window": bench("js-pub", args.js_msgs, mode="ours", at=one_core_url),
+        "js1-fast": bench("js-pub", args.js_msgs, mode="fast", at=one_core_url),
         "replay-ours": bench("js-replay", args.replay_msgs, mode="ours"),
         "replay-bare": bench("js-replay", args.replay_msgs, mode="bare"),
         "latency-ours": bench("latency", args.latency_msgs, mode="ours", rate=1000.0),
@@ -73,6 +81,7 @@ def _runs(args: argparse.Namespace, url: str) -> dict[str, Callable[[], Summary]
         "warm-sub": bench("sub", max(args.msgs // 5, 1_000), mode="bare"),
         "warm-pub": bench("pub", max(args.pub_msgs // 5, 1_000), mode="bare"),
         "warm-js": bench("js-pub", max(args.js_sync_msgs // 5, 100), mode="bare"),
+        "warm-js1": bench("js-pub", max(args.js_sync_msgs // 5, 100), mode="bare", at=one_core_url),
     }
 
 
@@ -84,6 +93,7 @@ _GROUPS = (
     ("warm-sub", ("sub-ours", "sub-bare", "monitor-ours", "sub-classic")),
     ("warm-pub", ("pub-ours", "pub-bare", "pub-classic")),
     ("warm-js", ("js-window", "js-sync", "js-fast", "js-async")),
+    ("warm-js1", ("js1-window", "js1-sync", "js1-fast")),
     (None, ("replay-ours", "replay-bare")),
     (None, ("latency-ours", "latency-classic")),
 )
@@ -94,12 +104,14 @@ _RATIOS = (
     ("monitor", "monitor-ours", "sub-bare"),
     ("JetStream window", "js-window", "js-sync"),
     ("JetStream fast ingest", "js-fast", "js-sync"),
+    ("JetStream window, server on one core", "js1-window", "js1-sync"),
+    ("JetStream fast ingest, server on one core", "js1-fast", "js1-sync"),
 )
 
 
-def _measure(args: argparse.Namespace, url: str) -> Samples:
+def _measure(args: argparse.Namespace, url: str, one_core_url: str) -> Samples:
     rates: Samples = {}
-    runs = _runs(args, url)
+    runs = _runs(args, url, one_core_url)
     for round_no in range(1, args.rounds + 1):
         for warm, group in _GROUPS:
             if warm is not None:
@@ -155,6 +167,7 @@ def _table(med: dict[str, float]) -> list[str]:
     mon = ratio("monitor-ours", "sub-bare")
     js = ratio("js-window", "js-sync")
     fast = ratio("js-fast", "js-sync")
+    js1, fast1 = ratio("js1-window", "js1-sync"), ratio("js1-fast", "js1-sync")
     lines = [
         "| what | ours | bare nats-py | classic | result | target | met |",
         "| --- | ---: | ---: | ---: | ---: | ---: | :---: |",
@@ -204,6 +217,24 @@ def _table(med: dict[str, float]) -> list[str]:
             fast >= 15,
         ),
         row(
+            "... the same on a server held to one core (GOMAXPROCS=1): ack window (msg/s)",
+            n("js1-window"),
+            n("js1-sync"),
+            "-",
+            f"{js1:.1f}x",
+            ">= 15x",
+            js1 >= 15,
+        ),
+        row(
+            "... the same on a server held to one core (GOMAXPROCS=1): --fast-ingest (msg/s)",
+            n("js1-fast"),
+            n("js1-sync"),
+            "-",
+            f"{fast1:.1f}x",
+            ">= 15x",
+            fast1 >= 15,
+        ),
+        row(
             "JetStream replay of the stream (msg/s)",
             n("replay-ours"),
             n("replay-bare"),
@@ -237,8 +268,12 @@ def _table(med: dict[str, float]) -> list[str]:
 def main() -> None:
     args = _parse()
     started = time.monotonic()
-    with tempfile.TemporaryDirectory() as store, EmbeddedServer(store_dir=Path(store)) as server:
-        samples = _measure(args, server.url)
+    with (
+        tempfile.TemporaryDirectory() as store,
+        EmbeddedServer(store_dir=Path(store) / "main") as server,
+        EmbeddedServer(store_dir=Path(store) / "one-core", env={"GOMAXPROCS": "1"}) as one_core,
+    ):
+        samples = _measure(args, server.url, one_core.url)
     med = {key: statistics.median(values) for key, values in samples.items()}
     print(
         f"\n{time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} CPUs, "

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import sysconfig
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -101,6 +101,7 @@ class EmbeddedServer:
         name: str | None = None,
         config_file: Path | None = None,
         extra_args: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
         on_line: LineCallback | None = None,
     ) -> None:
         self.host = host
@@ -111,6 +112,7 @@ class EmbeddedServer:
         self.name = name
         self.config_file = config_file
         self.extra_args = list(extra_args)
+        self.env = dict(env or {})  # over this process's environment, e.g. {"GOMAXPROCS": "1"}
         self.lines: list[str] = []
         self._on_line = on_line
         self._process: subprocess.Popen[bytes] | None = None
@@ -184,6 +186,7 @@ class EmbeddedServer:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            env={**os.environ, **self.env} if self.env else None,
             start_new_session=True,
         )
         self._reader = threading.Thread(target=self._read, daemon=True)
