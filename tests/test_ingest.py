@@ -228,6 +228,11 @@ def test_stray_reply_on_a_short_subject_changes_nothing(
     assert window.retried == 0
 
 
+def _line(subject: str, event_type: str) -> bytes:
+    """A line format with the holes IngestBatcher fills: stamp, micros, sequence twice, size."""
+    return b'{"t":"%b%06d","id":%d,"seq":%d,"size":%d,"batch":""}\n'
+
+
 def test_runs_are_reported_per_ack_in_order_and_stored_once(
     nats_server: EmbeddedServer, subject: str
 ) -> None:
@@ -245,7 +250,7 @@ def test_runs_are_reported_per_ack_in_order_and_stored_once(
         )
         await window.start()
         factory = EventFactory("runs", ("user.login",), seed=1)
-        batcher = IngestBatcher(factory, lambda _: f"{subject}.in", "@r")
+        batcher = IngestBatcher(factory, lambda _: f"{subject}.in", "@r", _line)
         while factory.sequence < count:
             free = await window.room()
             run = batcher.build(min(free, count - factory.sequence), 1 << 20, *window.slot())

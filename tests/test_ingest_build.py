@@ -8,14 +8,13 @@ import json
 
 import pytest
 
-from nats_pubsub import logs
+from nats_pubsub import ingest_build, logs
 from nats_pubsub.batch_protocol import OpenBatch
 from nats_pubsub.events import EventFactory
-from nats_pubsub.ingest_build import AckedLines, IngestBatcher, Sent
+from nats_pubsub.ingest_build import Built, IngestBatcher, LineFormat, acked_lines
 from nats_pubsub.log_lines import INT, Fill
 from nats_pubsub.logs import Logger, LogSink
 from nats_pubsub.schema import DEFAULT_EVENT_TYPES
-from nats_pubsub.timeutil import stamp_parts
 
 TYPES = (*DEFAULT_EVENT_TYPES, "we%ird")
 SUFFIX = "@run%1"
@@ -27,23 +26,49 @@ def subject_of(event_type: str) -> str:
     return f"events.{event_type}"
 
 
+def _line_format(log: Logger, source: str) -> LineFormat:
+    """The publisher's `Message published` line format for --fast-ingest, batch id left empty."""
+
+    def line_format(subject: str, event_type: str) -> bytes:
+        fields = {
+            "message_id": Fill.text(f"{source}-"),
+            "subject": subject,
+            "sequence": INT,
+            "size_bytes": INT,
+            "event_type": event_type,
+            "js_stream": "EV%NTS",
+            "js_batch": "",
+        }
+        form = log.line_format("INFO", "Message published", fields, "on_sent")
+        assert form is not None
+        return form
+
+    return line_format
+
+
+def _batcher(source: str = "pub", log: Logger | None = None) -> IngestBatcher:
+    log = log or Logger("nats-publisher", LogSink(io.BytesIO()))
+    factory = EventFactory(source, TYPES, seed=3)
+    return IngestBatcher(factory, subject_of, SUFFIX, _line_format(log, source))
+
+
 @pytest.mark.parametrize("source", ["pub", 'odd "host"\\ü%d'])
 def test_frames_and_jobs_are_what_the_ordinary_path_makes(source: str) -> None:
-    """Frames match OpenBatch.frame for the same jobs; jobs carry subject, payload, id, `Sent`."""
-    batcher = IngestBatcher(EventFactory(source, TYPES, seed=3), subject_of, SUFFIX)
+    """Frames match OpenBatch.frame for the same jobs; jobs carry subject, payload, id, `Built`."""
+    batcher = _batcher(source)
     batch = OpenBatch("_INBOX.x%y", "x%y1", 256)
     run = batcher.build(40, 1 << 20, batch.head, 1)
     reference = OpenBatch("_INBOX.x%y", "x%y1", 256)
     expected = b""
-    for n, (subject, payload, msg_id, sent, attempt) in enumerate(run.jobs, 1):
+    for n, (subject, payload, msg_id, built, attempt) in enumerate(run.jobs, 1):
         event = json.loads(payload)
         seq = event["sequence"]
         assert (seq, attempt) == (n, 1)
-        assert sent == (f"{source}-{n}", subject, n, len(payload), event["data"]["event_type"])
+        assert built[1:] == (subject, n, len(payload))
         assert subject == subject_of(event["data"]["event_type"])
         assert msg_id == f"{source}-{n}{SUFFIX}".encode()
         start = f"HPUB {subject} ".encode()
-        expected += reference.frame(start, (subject, payload, msg_id, sent, 1))
+        expected += reference.frame(start, (subject, payload, msg_id, built, 1))
     assert run.frames == expected
     assert run.payload_bytes == sum(len(job[1]) for job in run.jobs)
     assert run.oversized is None
@@ -51,7 +76,7 @@ def test_frames_and_jobs_are_what_the_ordinary_path_makes(source: str) -> None:
 
 def test_a_later_run_adds_to_the_batch_and_a_new_batch_gets_its_head() -> None:
     """Runs number on from `first` with op 1; a new batch's head replaces the old in the frames."""
-    batcher = IngestBatcher(EventFactory("pub", TYPES, seed=3), subject_of, SUFFIX)
+    batcher = _batcher()
     old, new = OpenBatch("_INBOX.a", "a1", 8), OpenBatch("_INBOX.a", "a2", 8)
     batcher.build(3, 1 << 20, old.head, 1)
     later = batcher.build(2, 1 << 20, old.head, 4)
@@ -81,7 +106,7 @@ def test_an_oversized_message_ends_the_run() -> None:
     reference = EventFactory("pub", TYPES, seed=3)
     sizes = [len(reference.next_encoded_at(0)[2]) for _ in range(50)]
     first_over = next(i for i, size in enumerate(sizes) if size > sizes[0])
-    batcher = IngestBatcher(EventFactory("pub", TYPES, seed=3), subject_of, SUFFIX)
+    batcher = _batcher()
     run = batcher.build(50, sizes[0], OpenBatch("_INBOX.a", "a1", 8).head, 1)
     assert run.oversized is not None
     assert (run.oversized[0], len(run.oversized[2])) == (first_over + 1, sizes[first_over])
@@ -92,45 +117,49 @@ def test_an_oversized_message_ends_the_run() -> None:
 def test_an_id_no_header_can_carry_is_refused(source: str, suffix: str) -> None:
     """A line break in the source or the suffix cannot be in a Nats-Msg-Id: refused up front."""
     with pytest.raises(ValueError, match="line break"):
-        IngestBatcher(EventFactory(source, TYPES), subject_of, suffix)
+        IngestBatcher(EventFactory(source, TYPES), subject_of, suffix, lambda s, t: b'""}\n')
 
 
-def _lines_and_logger(source: str) -> tuple[AckedLines, Logger, io.BytesIO]:
-    stream = io.BytesIO()
-    log = Logger("nats-publisher", LogSink(stream))
-
-    def line_format(subject: str, event_type: str, js_stream: str, batch: str) -> bytes:
-        fields = {
-            "message_id": Fill.text(f"{source}-"),
-            "subject": subject,
-            "sequence": INT,
-            "size_bytes": INT,
-            "event_type": event_type,
-            "js_stream": js_stream,
-            "js_batch": batch,
-        }
-        form = log.line_format("INFO", "Message published", fields, "on_sent")
-        assert form is not None
-        return form
-
-    return AckedLines(line_format), log, stream
+def test_a_line_format_without_an_empty_last_field_is_refused() -> None:
+    """The batch id is joined in after the lines' last field: a format that lacks it is refused."""
+    with pytest.raises(ValueError, match="empty field"):
+        IngestBatcher(EventFactory("pub", TYPES), subject_of, "", lambda s, t: b'"x"}\n')
 
 
 def test_acked_lines_are_the_record_emitters_lines(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each line is the publisher's record for its message, stamped with the ack's time."""
+    """Each line is the publisher's record for its message, stamped with the message's time and
+    naming the batch that acked it (a resent message, the later one)."""
     source = 'odd "host"\\ü%d'
-    lines, log, stream = _lines_and_logger(source)
-    sents: list[Sent] = [
-        (f"{source}-{n}", subject_of(kind), n, 200 + n, kind) for n, kind in enumerate(TYPES * 2, 1)
-    ]
+    stream = io.BytesIO()
+    log = Logger("nats-publisher", LogSink(stream))
     at = 1_764_400_000_123_456_000
-    rendered = lines.render(sents[:5], "EV%NTS", "b%1", *stamp_parts(at))
-    rendered += lines.render(sents[5:], "EV%NTS", "b%2", *stamp_parts(at))
+    monkeypatch.setattr(ingest_build, "now_ns", lambda: at)
     monkeypatch.setattr(logs, "now_ns", lambda: at)
+    batcher = _batcher(source, log)
+    run = batcher.build(len(TYPES) * 2, 1 << 20, OpenBatch("_INBOX.b", "b1", 8).head, 1)
+    built: list[Built] = [job[3] for job in run.jobs]
+    rendered = acked_lines(built[:5], "b%1") + acked_lines(built[5:], "b%2")
     emit = log.record_emitter("INFO", "Message published", _NAMES, "on_sent")
-    for n, sent in enumerate(sents):
+    for n, (subject, payload, _, _, _) in enumerate(run.jobs):
+        event = json.loads(payload)
+        sent = (f"{source}-{n + 1}", subject, n + 1, len(payload), event["data"]["event_type"])
         emit(*sent, "EV%NTS", "b%1" if n < 5 else "b%2")
     log.flush()
     module = b'"module":"test_ingest_build"'
     assert rendered.replace(module, b"") == stream.getvalue().replace(module, b"")
-    assert rendered.count(b"\n") == len(sents)
+    assert rendered.count(b"\n") == len(built)
+
+
+def test_a_message_sent_the_ordinary_way_is_reported_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`built` makes the report a run would have made for the same message."""
+    monkeypatch.setattr(ingest_build, "now_ns", lambda: 1_764_400_000_123_456_000)
+    run = _batcher().build(3, 1 << 20, OpenBatch("_INBOX.b", "b1", 8).head, 1)
+    for _, payload, _, built, _ in run.jobs:
+        event = json.loads(payload)
+        again = _batcher().built(event["sequence"], event["data"]["event_type"], len(payload))
+        assert again == built
+
+
+def test_no_messages_make_no_lines() -> None:
+    """An ack that covers nothing of ours writes nothing."""
+    assert acked_lines([], "b1") == b""

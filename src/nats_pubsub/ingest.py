@@ -67,7 +67,7 @@ class BatchWindow:
         self._conn = conn
         self._nc = conn.client
         self.frames = FrameQueue(conn)
-        self._stream = stream
+        self.stream = stream  # the stream the batches go to
         self._flow = max(1, flow)
         self._timeout = ack_timeout
         self._retries = retries
@@ -225,7 +225,7 @@ class BatchWindow:
         """Report messages up to `number` of the open batch as stored."""
         contexts = batch.take_acked(number)
         if contexts:
-            self._on_acks(contexts, PubAckInfo(self._stream, batch=batch.id))
+            self._on_acks(contexts, PubAckInfo(self.stream, batch=batch.id))
 
     def _refuse(self, batch: OpenBatch, number: int, error: BatchError | None) -> None:
         job = batch.refuse(number)
@@ -263,7 +263,7 @@ class BatchWindow:
         now = time.monotonic()
         if now >= self._quiet_until.get(message, 0.0):  # once per burst, not once per message
             self._quiet_until[message] = now + _WARN_EVERY
-            self._log.warning(message, stream=self._stream, retries_so_far=self.retried, **fields)
+            self._log.warning(message, stream=self.stream, retries_so_far=self.retried, **fields)
 
     async def _watch(self) -> None:
         """Resend what an early end left, end the batch when the publisher pauses, and ping or

@@ -9,7 +9,7 @@ batch's frames and lines come from per-type formats (`core_batch`). Paced, one m
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from nats_pubsub.config import PUBLISH_TEMPLATE_FIELDS
 from nats_pubsub.connecting import connect
@@ -18,14 +18,14 @@ from nats_pubsub.errors import NatsError
 from nats_pubsub.events import EventFactory
 from nats_pubsub.health import expose
 from nats_pubsub.ingest import BatchWindow
-from nats_pubsub.ingest_build import AckedLines, IngestBatcher, Sent
+from nats_pubsub.ingest_build import Built, IngestBatcher, acked_lines
 from nats_pubsub.lifecycle import Pacer
 from nats_pubsub.log_lines import INT, Fill
 from nats_pubsub.logs import Logger
 from nats_pubsub.services.outbox import Outbox, PubAckInfo
 from nats_pubsub.stats import PublishStats
 from nats_pubsub.subjects import SubjectTemplate
-from nats_pubsub.timeutil import now_ns, stamp_parts
+from nats_pubsub.timeutil import now_ns
 
 if TYPE_CHECKING:
     from nats_pubsub.config import PublisherSettings
@@ -38,6 +38,9 @@ FLOOD_BATCH = 256  # messages built and handed over per event-loop turn when fla
 _PUBLISHED = ("message_id", "subject", "sequence", "size_bytes", "event_type")
 _JS_PUBLISHED = (*_PUBLISHED, "js_stream", "js_sequence", "duplicate")
 _BATCH_PUBLISHED = (*_PUBLISHED, "js_stream", "js_batch")  # --fast-ingest
+# What the publisher reports of a message: message id, subject, sequence, size in bytes, event
+# type; or, built for --fast-ingest with JSON logs, a `Built` (its line, subject, sequence, size).
+Sent = tuple[str, str, int, int, str]
 
 
 async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.Event) -> int:
@@ -55,7 +58,10 @@ async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.
     published_batch = log.record_emitter("INFO", "Message published", _BATCH_PUBLISHED, "on_sent")
     metrics = log.emitter("INFO", "Publisher metrics", "on_sent")
 
-    def on_sent(sent: Sent, ack: PubAckInfo | None) -> None:
+    factory = EventFactory(settings.hostname, settings.event_types)
+    source = factory.source
+
+    def on_sent(sent: Sent | Built, ack: PubAckInfo | None) -> None:
         stats.published += 1
         stats.published_bytes += sent[3]
         if ack is None:
@@ -68,12 +74,9 @@ async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.
         if stats.published % METRICS_EVERY == 0:
             metrics(stats.snapshot(outbox.retries))
 
-    def on_failed(sent: Sent, error: str) -> None:
+    def on_failed(sent: Sent | Built, error: str) -> None:
         stats.errors += 1
-        log.error("Publish failed", message_id=sent[0], subject=sent[1], error=error)
-
-    factory = EventFactory(settings.hostname, settings.event_types)
-    source = factory.source
+        log.error("Publish failed", message_id=f"{source}-{sent[2]}", subject=sent[1], error=error)
 
     def published_line(subject: str, event_type: str, **js: str) -> bytes:
         """The format of the `Message published` line `published` writes (core NATS), or with
@@ -87,29 +90,27 @@ async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.
             **js,
         }
         line = log.line_format("INFO", "Message published", fields, "on_sent")
-        assert line is not None  # checked below, before a batcher or AckedLines is made
+        assert line is not None  # checked below, before a batcher is made
         return line
 
-    def batch_line(subject: str, event_type: str, stream: str, batch: str) -> bytes:
-        return published_line(subject, event_type, js_stream=stream, js_batch=batch)
-
     json_lines = log.line_format("INFO", "Message published", {}) is not None
-    acked_lines = AckedLines(batch_line) if json_lines else None
+    batcher: CoreBatcher | None = None  # flat out in core NATS with JSON logs
+    ingest: IngestBatcher | None = None  # flat out with --fast-ingest and JSON logs
 
-    def on_batch_acked(sents: list[Sent], ack: PubAckInfo) -> None:
+    def on_batch_acked(contexts: list[Sent | Built], ack: PubAckInfo) -> None:
         """--fast-ingest: the messages one ack covers, logged in runs that end where a metrics
         record is due, as `on_sent` would log them one by one."""
-        if acked_lines is None:
-            for sent in sents:
+        if ingest is None:
+            for sent in contexts:
                 on_sent(sent, ack)
             return
-        stamp, micros = stamp_parts(now_ns())
+        built = cast("list[Built]", contexts)  # with a batcher every message is reported so
         at = 0
-        while at < len(sents):
-            run = sents[at : at + METRICS_EVERY - stats.published % METRICS_EVERY]
+        while at < len(built):
+            run = built[at : at + METRICS_EVERY - stats.published % METRICS_EVERY]
             at += len(run)
-            log.write_lines(acked_lines.render(run, ack.stream, ack.batch, stamp, micros))
-            count_published(len(run), sum([sent[3] for sent in run]))
+            log.write_lines(acked_lines(run, ack.batch))
+            count_published(len(run), sum([message[3] for message in run]))
 
     def count_published(messages: int, payload_bytes: int) -> None:
         """Count a run of messages logged in one piece; a metrics record follows when it ends
@@ -150,20 +151,28 @@ async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.
 
     async def send(seq: int, event_type: str, payload: bytes) -> None:
         """One message the ordinary way (paced, reconnecting, or an oversized payload)."""
-        subject, msg_id = subject_of(event_type), f"{source}-{seq}"
-        await outbox.send(
-            subject, payload, msg_id, (msg_id, subject, seq, len(payload), event_type)
+        subject, msg_id, size = subject_of(event_type), f"{source}-{seq}", len(payload)
+        context: Sent | Built = (
+            (msg_id, subject, seq, size, event_type)
+            if ingest is None
+            else ingest.built(seq, event_type, size)
         )
+        await outbox.send(subject, payload, msg_id, context)
 
     async def send_one() -> None:
         await send(*factory.next_encoded_at(now_ns()))
 
-    batcher = ingest = None
+    window = outbox.fast_ingest
+
+    def batch_line(subject: str, event_type: str) -> bytes:
+        assert window is not None
+        return published_line(subject, event_type, js_stream=window.stream, js_batch="")
+
     try:  # ValueError: an id no header can carry; the ordinary path reports it
         if outbox.is_core and json_lines:
             batcher = CoreBatcher(factory, subject_of, published_line)
-        elif outbox.fast_ingest is not None:
-            ingest = IngestBatcher(factory, subject_of, outbox.dedupe_suffix)
+        elif window is not None and json_lines:
+            ingest = IngestBatcher(factory, subject_of, outbox.dedupe_suffix, batch_line)
     except ValueError:
         pass
 
@@ -202,8 +211,6 @@ async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.
             subject = subjects.get(event_type) or subject_of(event_type)
             msg_id = f"{source}-{seq}"
             put(subject, payload, msg_id, (msg_id, subject, seq, len(payload), event_type))
-
-    window = outbox.fast_ingest
 
     async def flood() -> None:
         """Flat out: batches of messages, one hand-over and one yield per event-loop turn."""
