@@ -12,7 +12,7 @@ reply (`{"stream":..,"count":c}`: messages 1..c are stored), or an error for the
 
 from __future__ import annotations
 
-from collections import deque
+from operator import itemgetter
 from typing import Any
 
 import msgspec
@@ -121,6 +121,7 @@ def watch_step(
 
 # A message in flight: subject, payload, Nats-Msg-Id, the caller's context, attempt (1 = first).
 Job = tuple[str, bytes, bytes, Any, int]
+_CONTEXT = itemgetter(3)
 
 
 class OpenBatch:
@@ -153,7 +154,7 @@ class OpenBatch:
         self.acked = 0  # the highest number the stream acknowledged
         self.confirmed = False  # the stream took the batch (its first ack came)
         self.ending = False  # the end (op 3) was sent; waiting for the final reply
-        self.jobs: deque[Job] = deque()
+        self.jobs: list[Job] = []
         self.refused: set[int] = set()
         self.subject = ""  # the first message's subject: where control messages go
 
@@ -205,10 +206,12 @@ class OpenBatch:
         self.acked = max(self.acked, number)
         jobs = self.jobs
         first = self.sent - len(jobs) + 1
-        done = [jobs.popleft() for _ in range(max(0, min(number - first + 1, len(jobs))))]
+        count = max(0, number - first + 1)
+        done = jobs[:count]
+        del jobs[:count]
         if self.refused:
             return [job[3] for at, job in enumerate(done, first) if at not in self.refused]
-        return [job[3] for job in done]
+        return list(map(_CONTEXT, done))
 
     def refuse(self, number: int) -> Job | None:
         """Mark message `number` refused; its job, or None if it is not awaiting an ack or was
@@ -221,6 +224,6 @@ class OpenBatch:
 
     def take_unacked(self) -> list[Job]:
         """The batch is over: every message still awaiting an ack, refused ones left out."""
-        jobs, self.jobs = self.jobs, deque()
+        jobs, self.jobs = self.jobs, []
         first = self.sent - len(jobs) + 1
         return [job for at, job in enumerate(jobs, first) if at not in self.refused]

@@ -14,6 +14,7 @@ resent in another batch is logged with that one. Pure: nothing here does I/O.
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import itemgetter
 from typing import NamedTuple
 
 import msgspec
@@ -23,7 +24,7 @@ from nats_pubsub.events import EventFactory
 from nats_pubsub.timeutil import now_ns, stamp_parts
 from nats_pubsub.wire import HEADER_OVERHEAD, check_msg_id
 
-__all__ = ["Built", "IngestBatcher", "IngestRun", "LineFormat", "acked_lines"]
+__all__ = ["Built", "IngestBatcher", "IngestRun", "LineFormat", "acked_lines", "built_bytes"]
 
 # What the publisher reports of a message built here (its context for `BatchWindow`): its
 # `Message published` line up to the batch id (`acked_lines` ends it), subject, sequence, size
@@ -34,6 +35,7 @@ Built = tuple[bytes, str, int, int]
 # (in the message id), sequence, size).
 LineFormat = Callable[[str, str], bytes]
 _EMPTY_LAST = b'""}\n'
+_LINE, _SIZE = itemgetter(0), itemgetter(3)
 
 
 def _escaped(text: bytes) -> bytes:
@@ -45,7 +47,12 @@ def acked_lines(built: list[Built], batch: str) -> bytes:
     if not built:
         return b""
     end = msgspec.json.encode(batch)[1:] + b"}\n"  # the batch id, its closing quote, the end
-    return end.join([message[0] for message in built]) + end
+    return end.join(map(_LINE, built)) + end
+
+
+def built_bytes(built: list[Built]) -> int:
+    """The payload bytes of `built`."""
+    return sum(map(_SIZE, built))
 
 
 class IngestRun(NamedTuple):
@@ -137,6 +144,10 @@ class IngestBatcher:
         jobs: list[Job] = []
         payload_bytes = 0
         next_encoded, kinds, id_format = self._factory.next_encoded_stamped, self._kinds, self._id
+        # The sequence's digits, kept up to date as it grows (the headers' sizes count them).
+        digits = len(str(self._factory.sequence + 1))
+        more_digits = 10**digits
+        op = OP_ADD if first > 1 else OP_START  # the first message of a batch starts it
         for number in range(first, first + most):
             stamp, micros = stamp_parts(now_ns())
             seq, event_type, payload = next_encoded(stamp, micros)
@@ -144,9 +155,11 @@ class IngestBatcher:
             size = len(payload)
             if size > max_payload:
                 return IngestRun(b"".join(frames), jobs, payload_bytes, (seq, event_type, payload))
-            header = header_base + len(str(seq))
-            op = OP_ADD if number > 1 else OP_START
+            if seq >= more_digits:
+                digits, more_digits = len(str(seq)), 10 ** len(str(seq))
+            header = header_base + digits
             frames.append(frame % (number, op, header, header + size, seq, payload))
+            op = OP_ADD
             built = (line % (stamp, micros, seq, seq, size), subject, seq, size)
             jobs.append((subject, payload, id_format % seq, built, 1))
             payload_bytes += size

@@ -18,7 +18,7 @@ from nats_pubsub.errors import NatsError
 from nats_pubsub.events import EventFactory
 from nats_pubsub.health import expose
 from nats_pubsub.ingest import BatchWindow
-from nats_pubsub.ingest_build import Built, IngestBatcher, acked_lines
+from nats_pubsub.ingest_build import Built, IngestBatcher, acked_lines, built_bytes
 from nats_pubsub.lifecycle import Pacer
 from nats_pubsub.log_lines import INT, Fill
 from nats_pubsub.logs import Logger
@@ -110,7 +110,7 @@ async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.
             run = built[at : at + METRICS_EVERY - stats.published % METRICS_EVERY]
             at += len(run)
             log.write_lines(acked_lines(run, ack.batch))
-            count_published(len(run), sum([message[3] for message in run]))
+            count_published(len(run), built_bytes(run))
 
     def count_published(messages: int, payload_bytes: int) -> None:
         """Count a run of messages logged in one piece; a metrics record follows when it ends
