@@ -87,3 +87,23 @@ def test_next_encoded_at_stamps_as_format_ns(epoch_ns: int) -> None:
     for step in range(3):
         at = epoch_ns + step * 1_000_000_001
         assert by_clock.next_encoded_at(at)[2] == encode(by_struct.next(format_ns(at)))
+
+
+def test_factory_draws_every_type_value_and_field_evenly() -> None:
+    """Over many messages each type, random field and value decile comes up about equally often."""
+    types = ("a.one", "b.two", "c.three")
+    factory = EventFactory("pub", types, seed=11)
+    draws = 60_000
+    kinds: dict[str, int] = {}
+    fields: dict[str, int] = {}
+    deciles = [0] * 10
+    for _ in range(draws):
+        data = factory.next(STAMP).data
+        kinds[data.event_type] = kinds.get(data.event_type, 0) + 1
+        fields[data.random_field] = fields.get(data.random_field, 0) + 1
+        deciles[(data.value - 1) // 100] += 1
+    assert set(kinds) == set(types)
+    assert set(fields) == set(RANDOM_FIELD_VALUES)
+    for counts, expected in ((kinds, draws / 3), (fields, draws / 4)):
+        assert all(abs(n - expected) < 0.05 * expected for n in counts.values()), counts
+    assert all(abs(n - draws / 10) < 0.05 * draws / 10 for n in deciles), deciles

@@ -25,6 +25,7 @@ class EventFactory:
     """Builds the publisher's messages: numbering, random values and the description."""
 
     __slots__ = (
+        "_bits",
         "_descriptions",
         "_event_types",
         "_rng",
@@ -41,6 +42,11 @@ class EventFactory:
         self._event_types = event_types
         self._descriptions = {t: describe_event_type(t) for t in event_types}
         self._rng = random.Random(seed)
+        # One draw of this many random bits gives a message's type, value and random field (see
+        # `_draw`). 30 keeps it a one-digit Python int, cheap to divide; per type it leaves at
+        # least 2**24 outcomes for the 4,000 (value, field) pairs, so none is likelier than
+        # another by more than 1 in 4,000.
+        self._bits = max(30, len(event_types).bit_length() + 24)
         # event type -> its description, the encoded message with %-placeholders (timestamp
         # given as text, or as the second's prefix and the microseconds)
         self._templates: dict[str, tuple[str, bytes, bytes]] = {}
@@ -48,15 +54,12 @@ class EventFactory:
     def _draw(self) -> tuple[int, str, int, str]:
         """Number the next message and draw its values: sequence, type, value, random field."""
         self.sequence += 1
-        draw = self._rng.random  # three draws from one call each: cheaper than choice/randint
+        # One draw, read as mixed-radix digits: the type, then the value, then the random field.
+        draw = self._rng.getrandbits(self._bits)
         types = self._event_types
-        event_type = types[int(draw() * len(types))]
-        return (
-            self.sequence,
-            event_type,
-            int(draw() * 1000) + 1,
-            RANDOM_FIELD_VALUES[int(draw() * 4)],
-        )
+        event_type = types[draw % len(types)]
+        draw //= len(types)
+        return self.sequence, event_type, draw % 1000 + 1, RANDOM_FIELD_VALUES[draw // 1000 & 3]
 
     def _message(
         self, timestamp: str, seq: int, event_type: str, value: int, rf: str
@@ -103,11 +106,12 @@ class EventFactory:
         """As `next_encoded_at`, with the time given as the two parts of `stamp_parts`."""
         self.sequence += 1
         seq = self.sequence
-        draw = self._rng.random  # the same draws, in the same order, as `_draw`
+        draw = self._rng.getrandbits(self._bits)  # the values `_draw` reads from it, as it does
         types = self._event_types
-        event_type = types[int(draw() * len(types))]
-        value = int(draw() * 1000) + 1
-        rf = _RANDOM_FIELD_TEXT[int(draw() * 4)]
+        event_type = types[draw % len(types)]
+        draw //= len(types)
+        value = draw % 1000 + 1
+        rf = _RANDOM_FIELD_TEXT[draw // 1000 & 3]
         cached = self._templates.get(event_type)
         if cached is None or cached[0] is not self._descriptions[event_type]:
             cached = self._template(event_type)
