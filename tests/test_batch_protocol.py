@@ -25,7 +25,7 @@ from nats_pubsub.wire import HEADER_OVERHEAD
 TIMEOUT = 3.0
 
 
-def _step(now: float, awaited: bool, **more: float) -> tuple[str, float]:
+def _step(now: float, awaited: bool, closing: bool = False, **more: float) -> tuple[str, float]:
     values = {"unacked": 1, "last_put": 0.0, "heard": 0.0, "pinged": 0.0, **more}
     return watch_step(
         now,
@@ -35,6 +35,7 @@ def _step(now: float, awaited: bool, **more: float) -> tuple[str, float]:
         heard=values["heard"],
         pinged=values["pinged"],
         timeout=TIMEOUT,
+        closing=closing,
     )
 
 
@@ -87,6 +88,13 @@ def test_busy_publisher_waits_out_the_idle_time() -> None:
     step, wait = _step(0.01, False, last_put=0.01)
     assert step == WAIT
     assert wait == pytest.approx(IDLE_SECONDS)
+
+
+def test_closing_publisher_ends_the_batch_without_the_pause() -> None:
+    """Once the publisher puts no more, the batch ends (or is forgotten) right after a put."""
+    assert _step(0.01, False, closing=True, last_put=0.01) == (END, 0.0)
+    assert _step(0.01, False, closing=True, last_put=0.01, unacked=0) == (FORGET, 0.0)
+    assert _step(0.5, True, closing=True)[0] == WAIT  # a reply still awaited is waited for
 
 
 def test_awaited_reply_is_pinged_for_then_given_up() -> None:

@@ -9,6 +9,9 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
+from nats_pubsub import batch_protocol
 from nats_pubsub.acks import PubAckInfo
 from nats_pubsub.connection import Connection
 from nats_pubsub.embedded import EmbeddedServer
@@ -268,3 +271,27 @@ def test_runs_are_reported_per_ack_in_order_and_stored_once(
     assert all(ack.stream == STREAM and ack.batch == reports[0][1].batch for _, ack in reports)
     ids = [m["headers"]["Nats-Msg-Id"] for m in stream_messages(nats_server.url, STREAM)]
     assert ids == [f"runs-{n}@r" for n in range(1, count + 1)]
+
+
+def test_wait_all_ends_the_batch_without_waiting_for_a_pause(
+    nats_server: EmbeddedServer, subject: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The publisher is done once it calls `wait_all`: the batch ends at once, even were the
+    idle pause an hour, and every message is acked."""
+    monkeypatch.setattr(batch_protocol, "IDLE_SECONDS", 3600.0)
+
+    async def scenario() -> tuple[_Outcomes, bool]:
+        conn = await _connect(nats_server.url, io.BytesIO())
+        outcomes = _Outcomes()
+        window = await _window(conn, Logger("t", LogSink(io.BytesIO())), subject, 100, outcomes)
+        await window.start()
+        for n in range(1, 11):
+            window.put(f"{subject}.in", b'{"n":%d}' % n, f"done-{n}", n)
+        await window.flush()
+        settled = await window.wait_all(timeout=30)
+        await conn.drain()
+        return outcomes, settled
+
+    outcomes, settled = asyncio.run(scenario())
+    assert settled
+    assert [context for context, _ in outcomes.acked] == list(range(1, 11))

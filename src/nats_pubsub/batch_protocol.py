@@ -97,18 +97,20 @@ def watch_step(
     heard: float,
     pinged: float,
     timeout: float,
+    closing: bool = False,
 ) -> tuple[str, float]:
     """What an open batch's watcher does next, and how long it waits first (WAIT).
 
     `awaited`: something is expected from the stream (a publisher waits for room, the batch is
     unconfirmed or ending). Otherwise a batch whose publisher paused for `IDLE_SECONDS` is ended
-    (END), or just forgotten when nothing in it awaits an ack (FORGET). Something expected and not
+    (END), or just forgotten when nothing in it awaits an ack (FORGET); `closing` (the publisher
+    puts no more) does that at once, without the pause. Something expected and not
     heard for a third of `timeout` asks again (PING), at most once a third; for all of it, the
     batch is given up (GIVE_UP).
     """
     if not awaited:
         wait = last_put + IDLE_SECONDS - now
-        if wait <= 0:
+        if wait <= 0 or closing:
             return (END if unacked else FORGET), 0.0
         return WAIT, wait
     if now - heard >= timeout:

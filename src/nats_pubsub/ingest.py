@@ -84,6 +84,7 @@ class BatchWindow:
         self._idle.set()
         self._watcher: asyncio.Task[None] | None = None
         self._last_put = 0.0
+        self._closing = False  # `wait_all` was called: nothing more will be put
         self._heard = 0.0  # when the stream last replied, or we began to wait for it
         self._waiting = 0  # publishers waiting in `room`
         self._quiet_until: dict[str, float] = {}  # per warning text
@@ -284,6 +285,7 @@ class BatchWindow:
                 heard=self._heard,
                 pinged=pinged,
                 timeout=self._timeout,
+                closing=self._closing,
             )
             if step == WAIT:
                 self._changed.clear()
@@ -328,8 +330,10 @@ class BatchWindow:
         await self.frames.flush()
 
     async def wait_all(self, timeout: float) -> bool:
-        """Wait until every message is settled (the open batch ends once the publisher stops
-        putting); False if `timeout` passed first."""
+        """Wait until every message is settled; the publisher puts no more, so the open batch
+        ends without waiting for a pause. False if `timeout` passed first."""
+        self._closing = True
+        self._changed.set()
         try:
             await asyncio.wait_for(self._idle.wait(), timeout)
         except TimeoutError:
