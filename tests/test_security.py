@@ -126,3 +126,18 @@ def test_nkey_seed_check_only_raises_auth_errors(content: bytes) -> None:
     except NatsAuthError as exc:
         problem = str(exc)
     assert problem is None or "seed.nk" in problem
+
+
+def test_as_env_gives_a_child_the_settings_given(tmp_path: Path) -> None:
+    """The fields set become their natscli variables: secrets in clear, files absolute."""
+    ca = tmp_path / "ca.pem"
+    ca.write_text("x")
+    settings = load_settings(
+        PublisherSettings, nats_user="alice", nats_password="pw-123", nats_ca=ca
+    )
+    assert settings.as_env() == {
+        "NATS_USER": "alice",
+        "NATS_PASSWORD": "pw-123",
+        "NATS_CA": str(ca.resolve()),
+    }
+    assert load_settings(PublisherSettings).as_env() == {}

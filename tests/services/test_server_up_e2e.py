@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from nats_pubsub.embedded import EmbeddedServer
-from tests.conftest import CliFactory, free_port
+from tests.conftest import CliFactory, ServerFactory, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -104,3 +104,22 @@ def test_up_uses_a_server_already_running(
     stack.signal(signal.SIGINT)
     assert stack.wait(timeout=60) == 0, stack.output()
     assert not stack.logs.where("Embedded NATS server started")
+
+
+def test_up_gives_its_services_the_credentials_it_was_given(
+    start_server: ServerFactory, run_cli: CliFactory, tmp_path: Path
+) -> None:
+    """`up --user --password` against a server that needs them: the services connect with them."""
+    config = tmp_path / "auth.conf"
+    config.write_text('authorization { user: "stack", password: "s3cret-pw" }\n')
+    server = start_server(config_file=config, jetstream=False)
+    stack = run_cli(
+        "up",
+        *("--user", "stack", "--password", "s3cret-pw", "--store-dir", str(tmp_path / "up")),
+        url=server.url,
+        env={"PUBLISH_INTERVAL": "0.05"},
+    )
+    stack.logs.wait_for("Message received", timeout=60)
+    stack.signal(signal.SIGINT)
+    assert stack.wait(timeout=60) == 0, stack.output()
+    assert "s3cret-pw" not in stack.output()

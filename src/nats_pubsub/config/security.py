@@ -99,6 +99,20 @@ class SecuritySettings(SecurityProperties, BaseSettings):
             raise ValueError(f"file is not readable: {value}")
         return value
 
+    def as_env(self) -> dict[str, str]:
+        """The security settings given, as the environment variables that give them to a child
+        process (`up`'s services): secrets in clear, files as absolute paths."""
+        env: dict[str, str] = {}
+        for name in SECURITY_FLAGS:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                env[name.upper()] = value.get_secret_value()
+            elif isinstance(value, Path):
+                env[name.upper()] = str(value.resolve())
+            elif value is not None:
+                env[name.upper()] = str(value)
+        return env
+
     @model_validator(mode="after")
     def _compatible(self) -> Self:
         given = {name for name in SECURITY_FLAGS if getattr(self, name) is not None}

@@ -126,7 +126,8 @@ async def run_up(settings: UpSettings, log: Logger, stop: asyncio.Event, console
         log.warning("NATS server not reachable yet; services will keep retrying", url=mask_url(url))
 
     emit = make_emitter(log, console)
-    env = {**os.environ, "NATS_URL": settings.nats_url, "LOG_FORMAT": "json"}
+    # The services get what `up` was given, flags included: its URL and its security settings.
+    env = {**os.environ, **settings.as_env(), "NATS_URL": settings.nats_url, "LOG_FORMAT": "json"}
     env.pop("METRICS_PORT", None)  # four services cannot share one metrics port
     if server is not None:
         env["NATS_URL"] = server.url
