@@ -163,3 +163,21 @@ def test_a_message_sent_the_ordinary_way_is_reported_alike(monkeypatch: pytest.M
 def test_no_messages_make_no_lines() -> None:
     """An ack that covers nothing of ours writes nothing."""
     assert acked_lines([], "b1") == b""
+
+
+def test_a_sequence_grown_a_digit_between_runs_gets_longer_headers() -> None:
+    """Messages sent the ordinary way between two runs may take the sequence past 9: the next
+    run's headers count the extra digit, as OpenBatch.frame does."""
+    factory = EventFactory("pub", TYPES, seed=3)
+    log = Logger("nats-publisher", LogSink(io.BytesIO()))
+    batcher = IngestBatcher(factory, subject_of, SUFFIX, _line_format(log, "pub"))
+    head = OpenBatch("_INBOX.a", "a1", 64).head
+    batcher.build(3, 1 << 20, head, 1)
+    for _ in range(7):  # sequences 4-10, sent the ordinary way
+        factory.next_encoded_at(0)
+    run = batcher.build(3, 1 << 20, head, 4)
+    reference = OpenBatch("_INBOX.a", "a1", 64)
+    reference.sent = 3
+    expected = b"".join(reference.frame(f"HPUB {job[0]} ".encode(), job) for job in run.jobs)
+    assert [job[3][2] for job in run.jobs] == [11, 12, 13]
+    assert run.frames == expected

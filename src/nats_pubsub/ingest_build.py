@@ -75,6 +75,7 @@ class IngestBatcher:
     """
 
     __slots__ = (
+        "_digits",
         "_factory",
         "_head",
         "_id",
@@ -100,18 +101,20 @@ class IngestBatcher:
         self._suffix = check_msg_id(suffix).encode()
         self._id = b"%b%%d%b" % (_escaped(self._id_prefix.encode()), _escaped(self._suffix))
         self._head = b""  # the batch the frame formats are for
-        # event type -> (frame format, header size less the sequence's digits, subject, line)
-        self._kinds: dict[str, tuple[bytes, int, str, bytes]] = {}
+        self._digits = 1  # the sequence's digits the frame formats are for (headers count them)
+        # event type -> (frame format, that of a batch's first message, header size, subject,
+        # line format)
+        self._kinds: dict[str, tuple[bytes, bytes, int, str, bytes]] = {}
         self._lines: dict[str, bytes] = {}  # event type -> its line format, up to the batch id
         if not line_format("s", "t").endswith(_EMPTY_LAST):
             raise ValueError("the line format must end with an empty field (the batch id)")
 
-    def _kind(self, event_type: str) -> tuple[bytes, int, str, bytes]:
+    def _kind(self, event_type: str) -> tuple[bytes, bytes, int, str, bytes]:
         subject = self._subject_of(event_type)
-        start = _escaped(f"HPUB {subject} ".encode()) + _escaped(self._head)
-        frame = (
-            start
-            + b"%d.%d.$FI %d %d\r\nNATS/1.0\r\nNats-Msg-Id: "
+        header = HEADER_OVERHEAD + len(self._id_prefix.encode()) + self._digits + len(self._suffix)
+        start = _escaped(f"HPUB {subject} ".encode()) + _escaped(self._head) + b"%d."
+        rest = (
+            b".$FI %d %%d\r\nNATS/1.0\r\nNats-Msg-Id: " % header
             + _escaped(self._id_prefix.encode())
             + b"%d"
             + _escaped(self._suffix)
@@ -121,8 +124,9 @@ class IngestBatcher:
         if line is None:  # cut before the empty field's closing quote
             line = self._lines[event_type] = self._line_format(subject, event_type)[:-3]
         kind = self._kinds[event_type] = (
-            frame,
-            HEADER_OVERHEAD + len(self._id_prefix.encode()) + len(self._suffix),
+            start + b"%d" % OP_ADD + rest,
+            start + b"%d" % OP_START + rest,
+            header,
             subject,
             line,
         )
@@ -130,7 +134,7 @@ class IngestBatcher:
 
     def built(self, seq: int, event_type: str, size: int) -> Built:
         """What reports a message published the ordinary way (stamped now)."""
-        subject, line = (self._kinds.get(event_type) or self._kind(event_type))[2:]
+        subject, line = (self._kinds.get(event_type) or self._kind(event_type))[3:]
         stamp, micros = stamp_parts(now_ns())
         return line % (stamp, micros, seq, seq, size), subject, seq, size
 
@@ -144,22 +148,22 @@ class IngestBatcher:
         jobs: list[Job] = []
         payload_bytes = 0
         next_encoded, kinds, id_format = self._factory.next_encoded_stamped, self._kinds, self._id
-        # The sequence's digits, kept up to date as it grows (the headers' sizes count them).
-        digits = len(str(self._factory.sequence + 1))
-        more_digits = 10**digits
-        op = OP_ADD if first > 1 else OP_START  # the first message of a batch starts it
+        more_digits = 10**self._digits  # the first sequence the formats are too short for
         for number in range(first, first + most):
             stamp, micros = stamp_parts(now_ns())
             seq, event_type, payload = next_encoded(stamp, micros)
-            frame, header_base, subject, line = kinds.get(event_type) or self._kind(event_type)
+            if seq >= more_digits:  # one digit more in each header from here on
+                self._digits = len(str(seq))
+                more_digits = 10**self._digits
+                kinds.clear()
+            adding, starting, header, subject, line = kinds.get(event_type) or self._kind(
+                event_type
+            )
             size = len(payload)
             if size > max_payload:
                 return IngestRun(b"".join(frames), jobs, payload_bytes, (seq, event_type, payload))
-            if seq >= more_digits:
-                digits, more_digits = len(str(seq)), 10 ** len(str(seq))
-            header = header_base + digits
-            frames.append(frame % (number, op, header, header + size, seq, payload))
-            op = OP_ADD
+            frame = adding if number > 1 else starting  # the first message starts the batch
+            frames.append(frame % (number, header + size, seq, payload))
             built = (line % (stamp, micros, seq, seq, size), subject, seq, size)
             jobs.append((subject, payload, id_format % seq, built, 1))
             payload_bytes += size
