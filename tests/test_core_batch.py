@@ -10,7 +10,7 @@ import pytest
 from nats_pubsub import logs
 from nats_pubsub.core_batch import CoreBatcher
 from nats_pubsub.events import EventFactory
-from nats_pubsub.log_lines import INT, Fill
+from nats_pubsub.log_lines import DIGITS, INT, Fill
 from nats_pubsub.logs import Logger, LogSink
 from nats_pubsub.schema import DEFAULT_EVENT_TYPES, encode
 from nats_pubsub.timeutil import format_ns, parse_timestamp_ns
@@ -31,9 +31,9 @@ def batcher_and_logger(source: str, seed: int = 5) -> tuple[CoreBatcher, Logger,
 
     def line_format(subject: str, event_type: str) -> bytes:
         fields = {
-            "message_id": Fill.text(f"{source}-"),
+            "message_id": Fill.text(f"{source}-", b"%b"),
             "subject": subject,
-            "sequence": INT,
+            "sequence": DIGITS,
             "size_bytes": INT,
             "event_type": event_type,
         }

@@ -233,7 +233,7 @@ def test_stray_reply_on_a_short_subject_changes_nothing(
 
 def _line(subject: str, event_type: str) -> bytes:
     """A line format with the holes IngestBatcher fills: stamp, micros, sequence twice, size."""
-    return b'{"t":"%b%06d","id":%d,"seq":%d,"size":%d,"batch":""}\n'
+    return b'{"t":"%b%06d","id":%b,"seq":%b,"size":%d,"batch":""}\n'
 
 
 def test_runs_are_reported_per_ack_in_order_and_stored_once(

@@ -12,7 +12,7 @@ from nats_pubsub import ingest_build, logs
 from nats_pubsub.batch_protocol import OpenBatch
 from nats_pubsub.events import EventFactory
 from nats_pubsub.ingest_build import Built, IngestBatcher, LineFormat, acked_lines
-from nats_pubsub.log_lines import INT, Fill
+from nats_pubsub.log_lines import DIGITS, INT, Fill
 from nats_pubsub.logs import Logger, LogSink
 from nats_pubsub.schema import DEFAULT_EVENT_TYPES
 
@@ -31,9 +31,9 @@ def _line_format(log: Logger, source: str) -> LineFormat:
 
     def line_format(subject: str, event_type: str) -> bytes:
         fields = {
-            "message_id": Fill.text(f"{source}-"),
+            "message_id": Fill.text(f"{source}-", b"%b"),
             "subject": subject,
-            "sequence": INT,
+            "sequence": DIGITS,
             "size_bytes": INT,
             "event_type": event_type,
             "js_stream": "EV%NTS",

@@ -60,7 +60,7 @@ def test_numbered_format_matches_hpub_frame(subject: str, prefix: str) -> None:
     for number in (1, 9, 10, 123_456_789):
         payload = b'{"n":%d}' % number
         header = header_base + len(str(number))
-        filled = form % (header, header + len(payload), number, payload)
+        filled = form % (header, header + len(payload), b"%d" % number, payload)
         assert filled == hpub_frame(subject, f"{prefix}{number}", payload)
 
 

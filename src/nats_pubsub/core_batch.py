@@ -19,7 +19,8 @@ from nats_pubsub.wire import check_msg_id, hpub_numbered_format
 __all__ = ["Batch", "CoreBatcher", "LineFormat"]
 
 # (subject, event type) -> the `Message published` line format of such messages, filled with
-# (stamp prefix, microseconds, sequence (in the message id), sequence, size in bytes).
+# (stamp prefix, microseconds, sequence's digits (in the message id), sequence's digits, size in
+# bytes): the digits as bytes (`log_lines.DIGITS`).
 LineFormat = Callable[[str, str], bytes]
 
 
@@ -65,7 +66,7 @@ class CoreBatcher:
         next_encoded, kinds = self._factory.next_encoded_stamped, self._kinds
         for _ in range(most):
             stamp, micros = stamp_parts(now_ns())
-            seq, event_type, payload = next_encoded(stamp, micros)
+            seq, text, event_type, payload = next_encoded(stamp, micros)
             frame, header_base, line = kinds.get(event_type) or self._kind(event_type)
             size = len(payload)
             if size > max_payload:
@@ -76,8 +77,8 @@ class CoreBatcher:
                     payload_bytes,
                     (seq, event_type, payload),
                 )
-            header = header_base + len(str(seq))
-            frames.append(frame % (header, header + size, seq, payload))
-            lines.append(line % (stamp, micros, seq, seq, size))
+            header = header_base + len(text)
+            frames.append(frame % (header, header + size, text, payload))
+            lines.append(line % (stamp, micros, text, text, size))
             payload_bytes += size
         return Batch(b"".join(frames), b"".join(lines), len(lines), payload_bytes, None)

@@ -100,10 +100,12 @@ class EventFactory:
 
     def next_encoded_at(self, epoch_ns: int) -> tuple[int, str, bytes]:
         """As `next_encoded`, stamped with the time `epoch_ns` (as `format_ns` writes it)."""
-        return self.next_encoded_stamped(*stamp_parts(epoch_ns))
+        seq, _, event_type, payload = self.next_encoded_stamped(*stamp_parts(epoch_ns))
+        return seq, event_type, payload
 
-    def next_encoded_stamped(self, stamp: bytes, micros: int) -> tuple[int, str, bytes]:
-        """As `next_encoded_at`, with the time given as the two parts of `stamp_parts`."""
+    def next_encoded_stamped(self, stamp: bytes, micros: int) -> tuple[int, bytes, str, bytes]:
+        """As `next_encoded_at`, with the time given as the two parts of `stamp_parts`; the
+        sequence also comes as its digits (bytes), for formats that take it so (`DIGITS`)."""
         self.sequence += 1
         seq = self.sequence
         draw = self._rng.getrandbits(self._bits)  # the values `_draw` reads from it, as it does
@@ -115,7 +117,8 @@ class EventFactory:
         cached = self._templates.get(event_type)
         if cached is None or cached[0] is not self._descriptions[event_type]:
             cached = self._template(event_type)
-        return seq, event_type, cached[2] % (seq, stamp, micros, seq, value, rf, seq)
+        text = b"%d" % seq
+        return seq, text, event_type, cached[2] % (text, stamp, micros, text, value, rf, text)
 
     def _template(self, event_type: str) -> tuple[str, bytes, bytes]:
         """The encoded messages of `event_type` with %-placeholders where the values vary.
@@ -127,19 +130,21 @@ class EventFactory:
         if cached is not None and cached[0] is description:
             return cached
         source = _json_text(self.source).replace(b"%", b"%%")
+        kind = _json_text(event_type).replace(b"%", b"%%")
+        text = _json_text(description).replace(b"%", b"%%")
         shape = (
-            b'{"message_id":"%b-%%d","timestamp":"%b","source":"%b","sequence":%%d,'
+            b'{"message_id":"%b-%b","timestamp":"%b","source":"%b","sequence":%b,'
             b'"data":{"event_type":"%b","value":%%d,"random_field":"%%b","status":"success",'
-            b'"description":"%b event #%%d"}}'
+            b'"description":"%b event #%b"}}'
         )
-        parts = (
-            _json_text(event_type).replace(b"%", b"%%"),
-            _json_text(description).replace(b"%", b"%%"),
-        )
+
+        def fill(seq: bytes, stamp: bytes) -> bytes:  # the sequence's and timestamp's holes
+            return shape % (source, seq, stamp, source, seq, kind, text, seq)
+
         cached = self._templates[event_type] = (
             description,
-            shape % (source, b"%b", source, *parts),
-            shape % (source, b"%b%06dZ", source, *parts),
+            fill(b"%d", b"%b"),
+            fill(b"%b", b"%b%06dZ"),  # the sequence given as its digits (bytes)
         )
         return cached
 

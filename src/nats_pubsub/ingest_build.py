@@ -31,8 +31,8 @@ __all__ = ["Built", "IngestBatcher", "IngestRun", "LineFormat", "acked_lines", "
 # in bytes. The message id is "{source}-{sequence}".
 Built = tuple[bytes, str, int, int]
 # (subject, event type) -> the `Message published` line format of such messages, its last field
-# the batch id, left empty (`"js_batch":""}`); filled with (stamp prefix, microseconds, sequence
-# (in the message id), sequence, size).
+# the batch id, left empty (`"js_batch":""}`); filled with (stamp prefix, microseconds, sequence's
+# digits (in the message id), sequence's digits, size): the digits as bytes (`log_lines.DIGITS`).
 LineFormat = Callable[[str, str], bytes]
 _EMPTY_LAST = b'""}\n'
 _LINE, _SIZE = itemgetter(0), itemgetter(3)
@@ -99,7 +99,7 @@ class IngestBatcher:
         self._line_format = line_format
         self._id_prefix = check_msg_id(f"{factory.source}-")
         self._suffix = check_msg_id(suffix).encode()
-        self._id = b"%b%%d%b" % (_escaped(self._id_prefix.encode()), _escaped(self._suffix))
+        self._id = b"%b%%b%b" % (_escaped(self._id_prefix.encode()), _escaped(self._suffix))
         self._head = b""  # the batch the frame formats are for
         self._digits = 1  # the sequence's digits the frame formats are for (headers count them)
         # event type -> (frame format, that of a batch's first message, header size, subject,
@@ -116,7 +116,7 @@ class IngestBatcher:
         rest = (
             b".$FI %d %%d\r\nNATS/1.0\r\nNats-Msg-Id: " % header
             + _escaped(self._id_prefix.encode())
-            + b"%d"
+            + b"%b"
             + _escaped(self._suffix)
             + b"\r\n\r\n%b\r\n"
         )
@@ -136,7 +136,8 @@ class IngestBatcher:
         """What reports a message published the ordinary way (stamped now)."""
         subject, line = (self._kinds.get(event_type) or self._kind(event_type))[3:]
         stamp, micros = stamp_parts(now_ns())
-        return line % (stamp, micros, seq, seq, size), subject, seq, size
+        text = b"%d" % seq
+        return line % (stamp, micros, text, text, size), subject, seq, size
 
     def build(self, most: int, max_payload: int, head: bytes, first: int) -> IngestRun:
         """The next `most` messages (fewer if one is larger than `max_payload`), numbered from
@@ -151,7 +152,7 @@ class IngestBatcher:
         more_digits = 10**self._digits  # the first sequence the formats are too short for
         for number in range(first, first + most):
             stamp, micros = stamp_parts(now_ns())
-            seq, event_type, payload = next_encoded(stamp, micros)
+            seq, text, event_type, payload = next_encoded(stamp, micros)
             if seq >= more_digits:  # one digit more in each header from here on
                 self._digits = len(str(seq))
                 more_digits = 10**self._digits
@@ -163,8 +164,8 @@ class IngestBatcher:
             if size > max_payload:
                 return IngestRun(b"".join(frames), jobs, payload_bytes, (seq, event_type, payload))
             frame = adding if number > 1 else starting  # the first message starts the batch
-            frames.append(frame % (number, header + size, seq, payload))
-            built = (line % (stamp, micros, seq, seq, size), subject, seq, size)
-            jobs.append((subject, payload, id_format % seq, built, 1))
+            frames.append(frame % (number, header + size, text, payload))
+            built = (line % (stamp, micros, text, text, size), subject, seq, size)
+            jobs.append((subject, payload, id_format % text, built, 1))
             payload_bytes += size
         return IngestRun(b"".join(frames), jobs, payload_bytes, None)

@@ -12,7 +12,17 @@ from typing import Any, Final
 
 import msgspec
 
-__all__ = ["HEAD", "INT", "STAMP", "Fill", "check_fields", "fallback", "line_format", "record_type"]
+__all__ = [
+    "DIGITS",
+    "HEAD",
+    "INT",
+    "STAMP",
+    "Fill",
+    "check_fields",
+    "fallback",
+    "line_format",
+    "record_type",
+]
 
 # The fields every record starts with, in this order; then the record's own fields.
 HEAD: Final = ("timestamp", "level", "logger", "message", "module", "function")
@@ -42,11 +52,14 @@ class Fill:
     @classmethod
     def text(cls, prefix: str, spec: bytes = b"%d") -> Fill:
         """A JSON string: the constant `prefix`, then what fills `spec` (it must need no escape,
-        as a number does): `Fill.text("web-1-")` holds "web-1-42" for 42."""
+        as a number does): `Fill.text("web-1-")` holds "web-1-42" for 42 (with `spec` b"%b",
+        for b"42")."""
         return cls(_escaped(prefix)[:-1] + spec + b'"')
 
 
 INT: Final = Fill(b"%d")
+# A number given as its decimal digits, already bytes (b"%d" % n made once for several formats).
+DIGITS: Final = Fill(b"%b")
 # A record's timestamp (`timeutil.format_ns`), filled with the two parts of `stamp_parts`.
 STAMP: Final = Fill(b'"%b%06dZ"')
 

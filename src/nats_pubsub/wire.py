@@ -46,13 +46,13 @@ def hpub_numbered_format(subject: str, id_prefix: str) -> tuple[bytes, int]:
     """An HPUB %-format for messages to `subject` whose `Nats-Msg-Id` is `id_prefix` and a
     number, and the size of their header block less the number's digits.
 
-    Filled with (header size, header size + payload size, number, payload) it is byte for byte
-    `hpub_frame(subject, f"{id_prefix}{number}", payload)`.
+    Filled with (header size, header size + payload size, number's digits (bytes), payload) it
+    is byte for byte `hpub_frame(subject, f"{id_prefix}{number}", payload)`.
     """
     prefix = check_msg_id(id_prefix).encode()
     start = f"HPUB {subject} ".encode().replace(b"%", b"%%")
     escaped = prefix.replace(b"%", b"%%")
-    form = start + b"%d %d\r\n" + _HEADER_START + escaped + b"%d" + _HEADER_END + b"%b\r\n"
+    form = start + b"%d %d\r\n" + _HEADER_START + escaped + b"%b" + _HEADER_END + b"%b\r\n"
     return form, HEADER_OVERHEAD + len(prefix)
 
 

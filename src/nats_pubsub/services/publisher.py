@@ -20,7 +20,7 @@ from nats_pubsub.health import expose
 from nats_pubsub.ingest import BatchWindow
 from nats_pubsub.ingest_build import Built, IngestBatcher, acked_lines, built_bytes
 from nats_pubsub.lifecycle import Pacer
-from nats_pubsub.log_lines import INT, Fill
+from nats_pubsub.log_lines import DIGITS, INT, Fill
 from nats_pubsub.logs import Logger
 from nats_pubsub.services.outbox import Outbox, PubAckInfo
 from nats_pubsub.stats import PublishStats
@@ -82,9 +82,9 @@ async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.
         """The format of the `Message published` line `published` writes (core NATS), or with
         `js_stream` and `js_batch` the one `published_batch` writes (--fast-ingest)."""
         fields = {
-            "message_id": Fill.text(f"{source}-"),
+            "message_id": Fill.text(f"{source}-", b"%b"),
             "subject": subject,
-            "sequence": INT,
+            "sequence": DIGITS,
             "size_bytes": INT,
             "event_type": event_type,
             **js,
