@@ -279,19 +279,6 @@ def test_wait_all_ends_the_batch_without_waiting_for_a_pause(
     """The publisher is done once it calls `wait_all`: the batch ends at once, even were the
     idle pause an hour, and every message is acked."""
     monkeypatch.setattr(batch_protocol, "IDLE_SECONDS", 3600.0)
-
-    async def scenario() -> tuple[_Outcomes, bool]:
-        conn = await _connect(nats_server.url, io.BytesIO())
-        outcomes = _Outcomes()
-        window = await _window(conn, Logger("t", LogSink(io.BytesIO())), subject, 100, outcomes)
-        await window.start()
-        for n in range(1, 11):
-            window.put(f"{subject}.in", b'{"n":%d}' % n, f"done-{n}", n)
-        await window.flush()
-        settled = await window.wait_all(timeout=30)
-        await conn.drain()
-        return outcomes, settled
-
-    outcomes, settled = asyncio.run(scenario())
+    outcomes, _, settled, _ = _run_batch(nats_server.url, subject, "done", 10, lambda *_: None)
     assert settled
     assert [context for context, _ in outcomes.acked] == list(range(1, 11))
