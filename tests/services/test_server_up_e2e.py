@@ -88,6 +88,21 @@ def test_up_runs_the_stack_and_ctrl_c_stops_it(run_cli: CliFactory, tmp_path: Pa
     assert stack.logs.records[-1]["message"] == "Stack stopped"
 
 
+def test_ctrl_c_while_the_services_start_still_stops_each_gracefully(
+    run_cli: CliFactory, tmp_path: Path
+) -> None:
+    """SIGINT right after the publishers were started: each service still writes its final
+    metrics (none is signalled before it can handle the signal)."""
+    url = f"nats://127.0.0.1:{free_port()}"
+    stack = run_cli("up", "--store-dir", str(tmp_path / "up"), "--http-port", "0", url=url)
+    stack.logs.wait_for("Stack running; press Ctrl+C to stop", timeout=60)
+    stack.signal(signal.SIGINT)
+    assert stack.wait(timeout=60) == 0, stack.output()
+    finals = {r["logger"] for r in stack.logs.records if r.get("final")}
+    assert finals == {"nats-publisher", "nats-subscriber", "payment-publisher", "message-logger"}
+    assert not stack.logs.where("Service did not stop in time; killing it")
+
+
 def test_up_uses_a_server_already_running(
     nats_server: EmbeddedServer, run_cli: CliFactory, tmp_path: Path
 ) -> None:

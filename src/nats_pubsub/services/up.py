@@ -62,12 +62,20 @@ def _call_in_loop(
 
 
 async def _pump(
-    name: str, stream: asyncio.StreamReader, emit: Emit, subscribed: asyncio.Event
+    name: str,
+    stream: asyncio.StreamReader,
+    emit: Emit,
+    started: asyncio.Event,
+    subscribed: asyncio.Event,
 ) -> None:
+    """Show a child's output; `started` once it writes (its service runs, its signal handlers
+    are in place), `subscribed` once it has subscribed."""
     while line := await stream.readline():
+        started.set()
         if not subscribed.is_set() and _SUBSCRIBED in line:
             subscribed.set()
         emit(name, line)
+    started.set()  # it exited: nothing to wait for
 
 
 def make_emitter(log: Logger, console: bool) -> Emit:
@@ -132,6 +140,7 @@ async def run_up(settings: UpSettings, log: Logger, stop: asyncio.Event, console
     if server is not None:
         env["NATS_URL"] = server.url
     children: dict[str, asyncio.subprocess.Process] = {}
+    started: dict[str, asyncio.Event] = {}
     pumps = []
 
     async def spawn(name: str, args: tuple[str, ...]) -> asyncio.Event:
@@ -147,8 +156,8 @@ async def run_up(settings: UpSettings, log: Logger, stop: asyncio.Event, console
         )
         children[name] = proc
         assert proc.stdout is not None
-        subscribed = asyncio.Event()
-        pumps.append(asyncio.create_task(_pump(name, proc.stdout, emit, subscribed)))
+        subscribed, started[name] = asyncio.Event(), asyncio.Event()
+        pumps.append(asyncio.create_task(_pump(name, proc.stdout, emit, started[name], subscribed)))
         return subscribed
 
     ready = [await spawn(name, args) for name, args in CONSUMERS]
@@ -180,6 +189,12 @@ async def run_up(settings: UpSettings, log: Logger, stop: asyncio.Event, console
     # Producers first, so the consumers still receive what was last sent; then the consumers.
     for group in (PRODUCERS, CONSUMERS):
         members = {name: children[name] for name, _ in group if name in children}
+        # A service still starting would die of the signal without a word: wait until it runs.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(
+                asyncio.gather(*(started[name].wait() for name in members)),
+                settings.drain_timeout,
+            )
         for proc in members.values():
             if proc.returncode is None:
                 with contextlib.suppress(ProcessLookupError):
