@@ -6,6 +6,7 @@ import io
 import json
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,6 +15,7 @@ from nats_pubsub import logs
 from nats_pubsub.capture import EXTRACTED_FIELDS, capture
 from nats_pubsub.capture_fast import CAPTURED_FIELDS, capture_fast, capture_values, subject_is_error
 from nats_pubsub.logs import Logger, LogSink
+from tests.event_shapes import INVALID_SHAPES, PEER_SHAPES, events
 from tests.test_capture import EVENT, GARBAGE, LIMIT, TXN, json_values, logged_line
 
 _HEAD = ("timestamp", "module", "function")
@@ -152,3 +154,39 @@ def test_record_of_values_is_the_dict_records_line(
 def test_subject_is_error(subject: str, error: bool) -> None:
     """An error status as a whole subject token makes the subject an error one."""
     assert subject_is_error(subject) is error
+
+
+@pytest.mark.parametrize("name", PEER_SHAPES)
+def test_peer_shapes_take_the_fast_path_at_info(name: str) -> None:
+    """Every peer's event is captured by the fast path at INFO, as capture() would."""
+    data = json.dumps(PEER_SHAPES[name]).encode()
+    assert _assert_same("events.test", data)
+    captured = capture_fast("events.test", "", data, None, LIMIT)
+    assert captured is not None
+    assert captured.level == "INFO"
+    assert captured.fields["payload"] == msgspec.Raw(data)
+
+
+@pytest.mark.parametrize("name", INVALID_SHAPES)
+def test_hostile_shapes_are_captured_as_capture_says(name: str) -> None:
+    """Events the subscriber rejects are still captured at INFO, the same record either way
+    (ids over 200 characters are left to capture(), which cuts them)."""
+    data = json.dumps(INVALID_SHAPES[name][0]).encode()
+    _assert_same("events.test", data)
+    assert capture("events.test", "", data, None, LIMIT).level == "INFO"
+
+
+@pytest.mark.parametrize("name", PEER_SHAPES)
+def test_peer_shapes_extract_their_identity(name: str) -> None:
+    """message_id and event_type are extracted from every valid peer shape."""
+    message = PEER_SHAPES[name]
+    captured = capture("events.test", "", json.dumps(message).encode(), None, LIMIT)
+    assert captured.fields["message_id"] == message["message_id"]
+    assert captured.fields["event_type"] == message["data"]["event_type"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(message=events())
+def test_generated_peer_shapes_agree_with_capture(message: dict[str, Any]) -> None:
+    """Generated events with and without optional fields: the fast path's record is capture()'s."""
+    _assert_same("events.test", json.dumps(message).encode())

@@ -14,11 +14,14 @@ from nats_pubsub.errors import InvalidMessageError
 from nats_pubsub.events import EventFactory
 from nats_pubsub.schema import (
     DEFAULT_EVENT_TYPES,
+    MAX_MESSAGE_ID_CHARS,
+    MAX_SOURCE_CHARS,
     decode_event,
     decode_payment,
     encode,
 )
 from nats_pubsub.timeutil import parse_timestamp_ns
+from tests.event_shapes import BASE_NS, INVALID_SHAPES, PEER_SHAPES, STAMP_FORMS
 
 STAMP = "2024-05-06T07:08:09.123456Z"
 
@@ -128,12 +131,111 @@ def test_decode_event_missing_field_is_schema(field: str) -> None:
     assert reason_of(payload(message)) == "schema"
 
 
-@pytest.mark.parametrize("field", ["event_type", "value", "status", "description"])
+@pytest.mark.parametrize("field", ["event_type", "value"])
 def test_decode_event_missing_data_field_is_schema(field: str) -> None:
     """A missing required data field is a schema error."""
     message = event()
     del message["data"][field]
     assert reason_of(payload(message)) == "schema"
+
+
+@pytest.mark.parametrize("fields", [("status",), ("description",), ("status", "description")])
+def test_decode_event_optional_data_fields(fields: tuple[str, ...]) -> None:
+    """status and description are optional on receipt (no upstream publisher sends them)."""
+    message = event()
+    for field in fields:
+        del message["data"][field]
+    decoded = decode_event(payload(message)).message.data
+    assert [getattr(decoded, field) for field in fields] == [None] * len(fields)
+
+
+@pytest.mark.parametrize("field", ["random_field", "status", "description"])
+def test_decode_event_optional_null_is_absent(field: str) -> None:
+    """A null optional field is taken as absent."""
+    message = event()
+    message["data"][field] = None
+    assert getattr(decode_event(payload(message)).message.data, field) is None
+
+
+@pytest.mark.parametrize("field", ["random_field", "status", "description"])
+@pytest.mark.parametrize("value", [5, 1.5, True, [], {}])
+def test_decode_event_optional_field_of_wrong_type_is_schema(field: str, value: object) -> None:
+    """An optional field that is present must be a string."""
+    message = event()
+    message["data"][field] = value
+    assert reason_of(payload(message)) == "schema"
+
+
+UPSTREAM_VECTOR = (
+    b'{"message_id":"test-1","timestamp":"2025-10-08T00:00:00.000Z","source":"test",'
+    b'"sequence":1,"data":{"event_type":"user.login","value":100,"random_field":"test"}}'
+)
+CSHARP_EVENT = (
+    b'{"message_id":"csharp-publisher-42","timestamp":"2025-10-09T01:15:30.1234567Z",'
+    b'"source":"csharp-publisher","sequence":42,'
+    b'"data":{"event_type":"user.login","value":523,"random_field":"alpha"}}'
+)
+
+
+def test_upstream_test_vector_is_valid() -> None:
+    """The upstream's own valid test vector decodes, with its exact time."""
+    decoded = decode_event(UPSTREAM_VECTOR)
+    assert decoded.message.data.random_field == "test"
+    assert decoded.timestamp_ns == 1_759_881_600 * 10**9
+
+
+def test_upstream_csharp_event_is_valid() -> None:
+    """An event exactly as the upstream C# publisher writes it decodes (7 fractional digits)."""
+    decoded = decode_event(CSHARP_EVENT)
+    assert decoded.message.data.status is None
+    assert decoded.timestamp_ns == 1_759_972_530 * 10**9 + 123_456_700
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"timestamp": "2025-10-08"}, "bad_timestamp"),
+        ({"sequence": "not-a-number"}, "schema"),
+        ({"message_id": None}, "schema"),
+        ({"data": None}, "schema"),
+    ],
+)
+def test_upstream_invalid_vectors(change: dict[str, Any], reason: str) -> None:
+    """The upstream's invalid cases: a bare date, a text sequence, missing fields."""
+    message = json.loads(UPSTREAM_VECTOR)
+    for key, value in change.items():
+        if value is None:
+            del message[key]
+        else:
+            message[key] = value
+    assert reason_of(payload(message)) == reason
+
+
+@pytest.mark.parametrize(
+    ("field", "limit"), [("source", MAX_SOURCE_CHARS), ("message_id", MAX_MESSAGE_ID_CHARS)]
+)
+def test_decode_event_over_long_id_fields_are_too_long(field: str, limit: int) -> None:
+    """source and message_id longer than their bound are rejected as too_long."""
+    source = "s" * MAX_SOURCE_CHARS
+    at_limit = event(source=source, message_id=f"{source}-7")
+    assert decode_event(payload(at_limit)).message.source == source
+    longer = "é" * (limit + 1)  # characters, not bytes
+    message = event(**{field: longer})
+    if field == "source":
+        message["message_id"] = f"{longer}-7"
+    assert reason_of(payload(message)) == "too_long"
+
+
+def test_message_id_bound_fits_the_longest_source_and_sequence() -> None:
+    """A 256-character source with a 20-digit sequence is still valid."""
+    source, sequence = "s" * MAX_SOURCE_CHARS, 2**64 - 1
+    message = event(source=source, sequence=sequence, message_id=f"{source}-{sequence}")
+    assert decode_event(payload(message)).message.sequence == sequence
+
+
+def test_decode_event_empty_source_is_schema() -> None:
+    """An empty source is a schema error (a message_id of "-7" names no one)."""
+    assert reason_of(payload(event(source="", message_id="-7"))) == "schema"
 
 
 @pytest.mark.parametrize("sequence", [0, -1, True, 1.5, "7"])
@@ -229,3 +331,27 @@ def test_decode_payment_missing_field_is_schema() -> None:
     with pytest.raises(InvalidMessageError) as info:
         decode_payment(payload(transaction))
     assert info.value.reason == "schema"
+
+
+# The finest unit each language's form keeps of the instant.
+_UNIT_NS = {"csharp": 100, "go": 1, "js": 1_000_000, "python": 1000, "offset": 1000, "ours": 1000}
+
+
+@pytest.mark.parametrize("form", STAMP_FORMS)
+def test_peer_timestamp_forms_decode_to_their_instant(form: str) -> None:
+    """Each language's timestamp form gives the instant it wrote, to the form's precision."""
+    decoded = decode_event(payload(PEER_SHAPES[f"upstream-{form}"]))
+    assert decoded.timestamp_ns == BASE_NS - BASE_NS % _UNIT_NS[form]
+
+
+@pytest.mark.parametrize("name", PEER_SHAPES)
+def test_peer_shapes_are_valid(name: str) -> None:
+    """Every shape a peer sends decodes, without unknown fields."""
+    assert decode_event(payload(PEER_SHAPES[name])).unknown_fields == ()
+
+
+@pytest.mark.parametrize("name", INVALID_SHAPES)
+def test_invalid_shapes_have_their_reason(name: str) -> None:
+    """Hostile and broken shapes are rejected with their bounded reason."""
+    message, reason = INVALID_SHAPES[name]
+    assert reason_of(payload(message)) == reason

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import msgspec
+import pytest
+from hypothesis import given, settings
 
 from nats_pubsub.errors import InvalidMessageError
 from nats_pubsub.events import EventFactory
 from nats_pubsub.schema import DEFAULT_EVENT_TYPES, decode_event, encode
 from nats_pubsub.timeutil import now_timestamp
+from tests.event_shapes import INVALID_SHAPES, PEER_SHAPES, events
 
 SCHEMAS = Path(__file__).parent.parent / "docs" / "schemas"
 
@@ -20,6 +24,9 @@ def _validator(name: str) -> jsonschema.Draft202012Validator:
     schema = json.loads((SCHEMAS / name).read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema)
+
+
+_EVENT_VALIDATOR = _validator("event-message.schema.json")
 
 
 def test_published_events_match_the_json_schema() -> None:
@@ -49,3 +56,38 @@ def test_json_schema_and_decoder_agree_on_foreign_timestamps() -> None:
         except InvalidMessageError:
             decoded = False
         assert decoded is valid, stamp
+
+
+def _decodes(message: dict[str, Any]) -> str | None:
+    """None when decode_event accepts the message, else its reason."""
+    try:
+        decode_event(msgspec.json.encode(message))
+    except InvalidMessageError as exc:
+        return exc.reason
+    return None
+
+
+# Rules JSON Schema cannot state: message_id = source-sequence, and real calendar dates.
+_BEYOND_JSON_SCHEMA = ("id-mismatch", "february-30")
+
+
+@pytest.mark.parametrize("name", PEER_SHAPES)
+def test_peer_shapes_match_the_json_schema(name: str) -> None:
+    """What each peer sends is valid under the JSON Schema, as for the decoder."""
+    assert _validator("event-message.schema.json").is_valid(PEER_SHAPES[name])
+    assert _decodes(PEER_SHAPES[name]) is None
+
+
+@pytest.mark.parametrize("name", [n for n in INVALID_SHAPES if n not in _BEYOND_JSON_SCHEMA])
+def test_invalid_shapes_break_the_json_schema(name: str) -> None:
+    """What the decoder rejects, the JSON Schema rejects too (where it can say so)."""
+    message, _ = INVALID_SHAPES[name]
+    assert not _validator("event-message.schema.json").is_valid(message)
+    assert _decodes(message) is not None
+
+
+@settings(max_examples=300, deadline=None)
+@given(events(consistent_ids=True))
+def test_json_schema_and_decoder_agree_on_generated_events(message: dict[str, Any]) -> None:
+    """Generated events, with and without optional fields: the schema and decoder agree."""
+    assert _EVENT_VALIDATOR.is_valid(message) is (_decodes(message) is None), message

@@ -15,6 +15,8 @@ from nats_pubsub.timeutil import parse_timestamp_ns
 __all__ = [
     "DECODE_ERRORS",
     "DEFAULT_EVENT_TYPES",
+    "MAX_MESSAGE_ID_CHARS",
+    "MAX_SOURCE_CHARS",
     "RANDOM_FIELD_VALUES",
     "DecodedEvent",
     "DecodedPayment",
@@ -31,25 +33,33 @@ _T = TypeVar("_T")
 
 DEFAULT_EVENT_TYPES: Final = ("user.login", "user.logout", "order.created", "payment.processed")
 RANDOM_FIELD_VALUES: Final = ("alpha", "beta", "gamma", "delta")
+# Longer values are rejected (reason `too_long`): a source is kept per sender to track sequences,
+# and both appear in every record. A message_id has room for the source, "-" and any 64-bit
+# sequence (20 digits).
+MAX_SOURCE_CHARS: Final = 256
+MAX_MESSAGE_ID_CHARS: Final = MAX_SOURCE_CHARS + 1 + 20
 
 
 class EventData(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
-    """The `data` object of an event message."""
+    """The `data` object of an event message: `event_type` and `value` required, the rest optional.
+
+    Our publisher sends every field; the upstream C# and Python publishers send no `status` or
+    `description`, the seed's example no `random_field`. A `null` counts as absent.
+    """
 
     event_type: str
     value: int
-    # Optional on receipt: peers written before schema v1 (the seed's example) do not send it.
     random_field: str | None = None
-    status: str
-    description: str
+    status: str | None = None
+    description: str | None = None
 
 
 class EventMessage(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """An event as published on `events.*` subjects by every language's publisher."""
 
-    message_id: str
+    message_id: Annotated[str, msgspec.Meta(max_length=MAX_MESSAGE_ID_CHARS)]
     timestamp: str
-    source: str
+    source: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_SOURCE_CHARS)]
     sequence: Annotated[int, msgspec.Meta(gt=0)]
     data: EventData
 
@@ -150,6 +160,8 @@ def _invalid_from(exc: Exception, payload: bytes = b"") -> InvalidMessageError:
     if isinstance(exc, msgspec.ValidationError):
         if text.startswith("Expected `object`, got") and " - at " not in text:
             return InvalidMessageError("not_object", text)
+        if text.startswith("Expected `str` of length <="):  # only source and message_id
+            return InvalidMessageError("too_long", text)
         return InvalidMessageError("schema", text)
     if text == "Input data was truncated":
         return InvalidMessageError("not_json", "payload is empty or truncated JSON")

@@ -24,6 +24,8 @@ from nats_pubsub.logs import Logger, LogSink
 from nats_pubsub.receiving import inspect_message
 from nats_pubsub.services import subscriber
 from nats_pubsub.stats import ReceiveStats
+from nats_pubsub.timeutil import parse_timestamp_ns
+from tests.event_shapes import INVALID_SHAPES, PEER_SHAPES, events
 from tests.test_receiving import EVENT, PAYMENT, SENT_NS, encode
 
 NOW_NS = SENT_NS + 1_234_567
@@ -32,10 +34,10 @@ _HEAD = ("timestamp", "level", "logger", "message", "module", "function")
 
 
 def _run(
-    monkeypatch: pytest.MonkeyPatch, subject: str, payloads: list[bytes]
+    monkeypatch: pytest.MonkeyPatch, subject: str, payloads: list[bytes], now: int = NOW_NS
 ) -> tuple[list[dict[str, Any]], ReceiveStats]:
     """Feed payloads to a real handler at a fixed clock; its records and stats."""
-    monkeypatch.setattr(subscriber, "now_ns", lambda: NOW_NS)
+    monkeypatch.setattr(subscriber, "now_ns", lambda: now)
     stream = io.BytesIO()
     stats = ReceiveStats()
     handler = subscriber.make_handler(
@@ -46,18 +48,20 @@ def _run(
     return [json.loads(line) for line in stream.getvalue().splitlines()], stats
 
 
-def _expected(subject: str, data: bytes) -> dict[str, Any]:
+def _expected(subject: str, data: bytes, now: int = NOW_NS) -> dict[str, Any]:
     """What the general path says about one payload: its record fields or its rejection."""
     try:
-        return {"message": "Message received", **inspect_message(subject, data, "", NOW_NS).fields}
+        return {"message": "Message received", **inspect_message(subject, data, "", now).fields}
     except InvalidMessageError as exc:
         return {"message": "Invalid message", "reason": exc.reason}
 
 
-def _check(monkeypatch: pytest.MonkeyPatch, subject: str, data: bytes) -> dict[str, Any]:
-    records, _ = _run(monkeypatch, subject, [data])
+def _check(
+    monkeypatch: pytest.MonkeyPatch, subject: str, data: bytes, now: int = NOW_NS
+) -> dict[str, Any]:
+    records, _ = _run(monkeypatch, subject, [data], now)
     [record] = [r for r in records if r["message"] in ("Message received", "Invalid message")]
-    expected = _expected(subject, data)
+    expected = _expected(subject, data, now)
     if expected["message"] == "Invalid message":
         assert (record["message"], record["reason"]) == ("Invalid message", expected["reason"])
     else:
@@ -92,6 +96,23 @@ def test_event_variants_agree(monkeypatch: pytest.MonkeyPatch, change: dict[str,
     _check(monkeypatch, "events.x", encode({**EVENT, **change}))
 
 
+@pytest.mark.parametrize("name", PEER_SHAPES)
+def test_peer_shapes_agree_and_are_received(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Every peer's shape is received on both paths, its latency from the instant it wrote."""
+    message = PEER_SHAPES[name]
+    now = parse_timestamp_ns(message["timestamp"]) + 2_000_000
+    record = _check(monkeypatch, "events.x", encode(message), now)
+    assert record["message"] == "Message received"
+    assert record["latency_ms"] == 2.0
+
+
+@pytest.mark.parametrize("name", INVALID_SHAPES)
+def test_invalid_shapes_agree(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Hostile and broken shapes are rejected with the same reason on both paths."""
+    message, reason = INVALID_SHAPES[name]
+    assert _check(monkeypatch, "events.x", encode(message))["reason"] == reason
+
+
 def test_payment_agrees(monkeypatch: pytest.MonkeyPatch) -> None:
     """A payment transaction (general path) is logged as inspect_message says."""
     _check(monkeypatch, "payments.card", encode(PAYMENT))
@@ -113,6 +134,15 @@ def test_generated_events_agree(
         stamp = "2024-05-06T07:08:" + form.format(s=second, u=micros % (10 ** form.count("0")))
         message = {**EVENT, "timestamp": stamp, "sequence": sequence}
         message["message_id"] = f"pub-{sequence if same_id else sequence + 1}"
+        _check(monkeypatch, "events.x", encode(message))
+
+
+@settings(max_examples=300, deadline=None)
+@given(message=events())
+def test_generated_peer_shapes_agree(message: dict[str, Any]) -> None:
+    """Generated events with and without the optional fields, in every peer's timestamp form,
+    near the length bounds and with wrong types: both paths agree on every one."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
         _check(monkeypatch, "events.x", encode(message))
 
 
