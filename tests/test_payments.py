@@ -17,6 +17,8 @@ from nats_pubsub.payments import (
     DECLINE_CODES,
     DECLINE_REASONS,
     DECLINED_SUBJECT,
+    FAST_DECLINE_RATE,
+    FAST_INTERVAL_SECONDS,
     AcceptedTransaction,
     DeclinedTransaction,
     DeclinePolicy,
@@ -175,17 +177,53 @@ def test_simulated_hour_at_5s_has_a_decline_in_every_minute(seed: int) -> None:
 
 
 def test_simulated_hour_is_about_one_decline_a_minute() -> None:
-    """The default policy declines roughly once a minute, not a fixed share of messages."""
-    for interval in (0.5, 5.0, 20.0):
+    """At human intervals the default policy declines roughly once a minute, not a fixed share."""
+    for interval in (1.0, 5.0, 20.0):
         count = len(declines_at(interval, 3600, seed=11))
         assert 60 <= count <= 150, (interval, count)
 
 
-def test_flat_out_declines_once_a_minute() -> None:
-    """At interval 0 on a real clock, the forced decline comes once each minute."""
-    policy = DeclinePolicy(0.0, seed=5)
-    times = [n / 100 for n in range(600 * 100) if policy.decide(n / 100)]
-    assert times == [60.0 * k for k in range(1, 10)]
+@pytest.mark.parametrize("interval", [0.0, 0.001, 0.5, 0.999])
+def test_fast_intervals_use_the_fixed_default_rate(interval: float) -> None:
+    """Under 1 s the default is a fixed 13%: a draw below it declines, nothing is forced."""
+    assert should_decline(0.0, interval, FAST_DECLINE_RATE - 0.001) is True
+    assert should_decline(0.0, interval, FAST_DECLINE_RATE) is False
+    assert should_decline(3600.0, interval, 0.99) is False
+
+
+def test_one_second_keeps_the_minute_policy() -> None:
+    """At exactly 1 s the once-a-minute policy applies (forced after a quiet minute)."""
+    assert FAST_INTERVAL_SECONDS == 1.0
+    assert should_decline(59.0, 1.0, 0.99) is True
+    assert should_decline(0.0, 1.0, 1 / 60 - 0.001) is True
+    assert should_decline(0.0, 1.0, 0.02) is False
+
+
+def test_fixed_rate_overrides_the_fast_default() -> None:
+    """--decline-rate replaces the fast default too."""
+    assert should_decline(0.0, 0.0, 0.5, rate=0.6) is True
+    assert should_decline(0.0, 0.0, 0.05, rate=0.0) is False
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_flat_out_run_of_200_declines_about_13_percent(seed: int) -> None:
+    """200 transactions flat out (a run of well under a minute) decline 5% to 25% of them."""
+    policy = DeclinePolicy(0.0, seed=seed)
+    declined = sum(policy.decide(n / 1000) for n in range(200))
+    assert 10 <= declined <= 50, (seed, declined)
+
+
+def test_flat_out_share_converges_to_the_fast_rate() -> None:
+    """Over many transactions flat out the share of declines is 13% (to within 1 point)."""
+    policy = DeclinePolicy(0.0, seed=3)
+    declined = sum(policy.decide(n / 1000) for n in range(100_000))
+    assert abs(declined / 100_000 - FAST_DECLINE_RATE) < 0.01
+
+
+def test_fast_seeded_runs_repeat_whatever_the_clock() -> None:
+    """With --seed a fast run makes the same decisions, even on a different real clock."""
+    one, two = DeclinePolicy(0.0, seed=4), DeclinePolicy(0.0, seed=4)
+    assert [one.decide(n / 1000) for n in range(500)] == [two.decide(n / 7) for n in range(500)]
 
 
 def test_policy_with_the_same_seed_repeats() -> None:

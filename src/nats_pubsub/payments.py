@@ -20,6 +20,8 @@ __all__ = [
     "DECLINE_CODES",
     "DECLINE_REASONS",
     "DECLINE_WINDOW_SECONDS",
+    "FAST_DECLINE_RATE",
+    "FAST_INTERVAL_SECONDS",
     "MAX_DEFAULT_DECLINE_RATE",
     "AcceptedTransaction",
     "DeclinePolicy",
@@ -49,6 +51,10 @@ DECLINE_REASONS: Final = tuple(DECLINE_CODES)
 DECLINE_WINDOW_SECONDS: Final = 60.0
 # Above this the default policy stops forcing declines: one a minute would be most transactions.
 MAX_DEFAULT_DECLINE_RATE: Final = 0.5
+# Below this interval (load tests, `--interval 0`) a run may last less than the window, so the
+# default is a fixed probability instead, close to the upstream simulator's observed share.
+FAST_INTERVAL_SECONDS: Final = 1.0
+FAST_DECLINE_RATE: Final = 0.13
 
 
 class AcceptedTransaction(msgspec.Struct, kw_only=True):
@@ -135,13 +141,17 @@ def should_decline(
 ) -> bool:
     """Decide one transaction from the seconds since the last decline and a uniform `draw`.
 
-    With a fixed `rate`, decline when `draw < rate`. By default, decline when waiting for the next
-    transaction (`interval` seconds away) would leave `window` seconds without a decline, and
-    otherwise with probability interval/window, so declines come about once a window at any
-    interval. For intervals over half the window only the capped probability applies.
+    With a fixed `rate`, decline when `draw < rate`. By default, at intervals under
+    FAST_INTERVAL_SECONDS decline with FAST_DECLINE_RATE, so even a short flat-out run declines
+    some. At human intervals, decline when waiting for the next transaction (`interval` seconds
+    away) would leave `window` seconds without a decline, and otherwise with probability
+    interval/window, so declines come about once a window at any interval. For intervals over
+    half the window only the capped probability applies.
     """
     if rate is not None:
         return draw < rate
+    if interval < FAST_INTERVAL_SECONDS:
+        return draw < FAST_DECLINE_RATE
     probability = min(interval / window, MAX_DEFAULT_DECLINE_RATE)
     if interval <= window * MAX_DEFAULT_DECLINE_RATE and since_last_decline + interval >= window:
         return True

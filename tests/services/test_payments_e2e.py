@@ -66,6 +66,24 @@ def test_declines_are_captured_as_errors_with_their_reason(
     assert all(r["level"] == "INFO" and "decline_reason" not in r for r in accepted)
 
 
+def test_a_fast_run_with_the_default_policy_declines(
+    nats_server: EmbeddedServer, run_cli: CliFactory
+) -> None:
+    """`payments --count 200 --interval 0` (no --decline-rate) declines some (13% by default),
+    and the monitor logs each at ERROR: a load test exercises the decline path."""
+    monitor = watch_payments(run_cli, nats_server.url, 200)
+    args = ("--count", "200", "--interval", "0", "--seed", "7")
+    pub = run_cli("payments", *args, url=nats_server.url)
+    assert pub.wait() == 0, pub.output()
+    assert monitor.wait() == 0, monitor.output()
+    declined = pub.logs.where("Credit card declined")
+    assert 10 <= len(declined) <= 50, pub.output()
+    errors = [r for r in captured(monitor) if r["level"] == "ERROR"]
+    assert sorted(r["transaction_id"] for r in errors) == sorted(
+        r["transaction_id"] for r in declined
+    )
+
+
 def test_publisher_metrics_match_what_the_monitor_saw(
     nats_server: EmbeddedServer, run_cli: CliFactory
 ) -> None:
