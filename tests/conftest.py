@@ -59,14 +59,16 @@ def subject() -> str:
     return f"test.{uuid.uuid4().hex[:12]}"
 
 
-def publish_raw(url: str, subject: str, payloads: list[bytes]) -> None:
+def publish_raw(
+    url: str, subject: str, payloads: list[bytes], headers: dict[str, str] | None = None
+) -> None:
     """Publish raw payloads with a plain nats-py client (for input our publisher never sends)."""
     import nats
 
     async def go() -> None:
         nc = await nats.connect(url)
         for payload in payloads:
-            await nc.publish(subject, payload)
+            await nc.publish(subject, payload, headers=headers)
         await nc.flush()
         await nc.flush()
         await nc.drain()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +92,19 @@ def test_invalid_shapes_break_the_json_schema(name: str) -> None:
 def test_json_schema_and_decoder_agree_on_generated_events(message: dict[str, Any]) -> None:
     """Generated events, with and without optional fields: the schema and decoder agree."""
     assert _EVENT_VALIDATOR.is_valid(message) is (_decodes(message) is None), message
+
+
+def _documented_events() -> list[str]:
+    root = SCHEMAS.parent.parent
+    texts = [(root / "README.md").read_text(), (SCHEMAS.parent / "message-format.md").read_text()]
+    return [found for text in texts for found in re.findall(r"`(\{\"message_id\".*?\}\})`", text)]
+
+
+def test_every_documented_event_is_received() -> None:
+    """Each peer language's example in README and docs/message-format.md is valid, for the
+    decoder and for the JSON Schema."""
+    examples = _documented_events()
+    assert len(examples) >= 12
+    for example in examples:
+        assert _decodes(json.loads(example)) is None, example
+        assert _EVENT_VALIDATOR.is_valid(json.loads(example)), example
