@@ -73,7 +73,17 @@ def build_js(out: Path) -> list[str]:
         unavailable("JavaScript", "Node.js 18 or newer with npm (Debian: nodejs npm)")
     for name in ("package.json", "package-lock.json", "peer.mjs"):
         shutil.copy(PEERS / "js" / name, out / name)
-    _build(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], out)
+    installed = subprocess.run(
+        ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=out,
+        capture_output=True,
+        text=True,
+        timeout=_BUILD_TIMEOUT,
+        check=False,
+    )
+    if installed.returncode != 0:  # most often: no way to the npm registry
+        last = (installed.stderr.strip().splitlines() or ["no output"])[-1]
+        unavailable("JavaScript", f"the npm package nats (npm ci failed: {last})")
     return ["node", str(out / "peer.mjs")]
 
 

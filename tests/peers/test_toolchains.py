@@ -70,3 +70,22 @@ def test_missing_c_libraries_skip(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     with pytest.raises(pytest.skip.Exception) as info:
         conftest.build_c(tmp_path)
     assert str(info.value) == INSTALL["build_c"]
+
+
+def test_npm_ci_failing_counts_as_missing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Node without a way to the npm registry: the JavaScript peer is skipped, saying why."""
+    monkeypatch.delenv("REQUIRE_PEERS", raising=False)
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "node").write_text("#!/bin/sh\necho v20.0.0\n")
+    (fake / "npm").write_text("#!/bin/sh\necho 'npm error network ENOTFOUND' >&2\nexit 1\n")
+    for tool in ("node", "npm"):
+        (fake / tool).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake}:/usr/bin:/bin")
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(pytest.skip.Exception) as info:
+        conftest.build_js(out)
+    assert str(info.value) == (
+        "JavaScript peer: install the npm package nats (npm ci failed: npm error network ENOTFOUND)"
+    )
