@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nats_pubsub.config import (
+    PaymentSettings,
     PublisherSettings,
     SubscriberSettings,
     load_settings,
@@ -142,6 +143,7 @@ def test_bad_interval_names_env_and_flag(monkeypatch: pytest.MonkeyPatch, value:
         (PublisherSettings, "NATS_SUBJECT", "events.{nope}", "NATS_SUBJECT / --subject"),
         (SubscriberSettings, "NATS_SUBJECT", "events..x", "NATS_SUBJECT / --subject"),
         (PublisherSettings, "HOSTNAME", "has space", "HOSTNAME / --source"),
+        (PaymentSettings, "HOSTNAME", "s" * 257, "HOSTNAME / --source"),
         (SubscriberSettings, "QUEUE_GROUP", "work*", "QUEUE_GROUP / --queue-group"),
         (PublisherSettings, "EVENT_TYPES", ",", "EVENT_TYPES / --event-types"),
         (PublisherSettings, "LOG_LEVEL", "verbose", "LOG_LEVEL / --log-level"),

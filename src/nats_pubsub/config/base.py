@@ -20,6 +20,7 @@ from nats_pubsub.config.common import CommonProperties, mask_url, mask_urls, par
 from nats_pubsub.config.jetstream import JETSTREAM_FLAGS
 from nats_pubsub.config.security import SECRET_FIELDS, SECURITY_FLAGS, SecuritySettings
 from nats_pubsub.errors import ConfigError
+from nats_pubsub.schema import MAX_SOURCE_CHARS
 
 __all__ = ["CommonSettings", "load_settings", "mask_url", "parse_servers"]
 
@@ -131,6 +132,8 @@ class CommonSettings(CommonProperties, SecuritySettings, BaseSettings):
     def _check_source(cls, value: str) -> str:
         if not value or any(ch.isspace() for ch in value):
             raise ValueError("must be a non-empty name without white space")
+        if len(value) > MAX_SOURCE_CHARS:  # receivers would reject every message as too_long
+            raise ValueError(f"must be at most {MAX_SOURCE_CHARS} characters")
         return value
 
 
