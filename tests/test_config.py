@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from nats_pubsub.config import (
+    MonitorSettings,
     PaymentSettings,
     PublisherSettings,
+    ReplaySettings,
     SubscriberSettings,
     load_settings,
     mask_url,
@@ -168,6 +170,42 @@ def test_config_error_shows_bad_value() -> None:
 
 
 @pytest.mark.parametrize(
+    ("cls", "overrides", "expected"),
+    [
+        (
+            MonitorSettings,
+            {"ignore": ("ok.>", "bad subject")},
+            "--ignore: subject contains white space: 'bad subject'",
+        ),
+        (
+            SubscriberSettings,
+            {"nats_subject": "a b"},
+            "NATS_SUBJECT / --subject: subject contains white space: 'a b'",
+        ),
+        (
+            ReplaySettings,
+            {"since": "yesterday"},
+            "--since: use a duration back from now (30m, 1h, 2d) or an RFC3339 time "
+            "(2025-10-08T14:00:00Z) (got 'yesterday')",
+        ),
+        (
+            PublisherSettings,
+            {"nats_url": "notaurl"},
+            "NATS_URL / --url: 'notaurl' is not a URL: use nats://host:port (or tls://, ws://, "
+            "wss://), comma-separated for a cluster",
+        ),
+    ],
+)
+def test_config_error_shows_the_value_once(
+    cls: type, overrides: dict[str, object], expected: str
+) -> None:
+    """The value appears once, as the user typed it (no Python tuple), and the flag is named."""
+    with pytest.raises(ConfigError) as info:
+        load_settings(cls, **overrides)
+    assert str(info.value) == expected
+
+
+@pytest.mark.parametrize(
     ("url", "problem"),
     [
         pytest.param("http://localhost:4222", "scheme 'http'", id="http"),
@@ -175,6 +213,9 @@ def test_config_error_shows_bad_value() -> None:
         pytest.param("nats://localhost:70000", "invalid port", id="port-too-big"),
         pytest.param("nats://localhost:0", "port 0", id="port-zero"),
         pytest.param("nats://:4222", "no host name", id="no-host"),
+        pytest.param("notaurl", "is not a URL: use nats://host:port", id="no-scheme"),
+        pytest.param("localhost:4222", "'localhost:4222' is not a URL", id="host-port"),
+        pytest.param("foo://x:1", "scheme 'foo': use nats://host:port", id="unknown-scheme"),
         pytest.param("", "no server URL", id="empty"),
         pytest.param(" , ", "no server URL", id="only-commas"),
     ],
@@ -189,22 +230,21 @@ def test_bad_urls(url: str, problem: str) -> None:
     ("text", "servers"),
     [
         ("nats://a:4222", ["nats://a:4222"]),
-        ("localhost:4222", ["nats://localhost:4222"]),
         ("tls://a:4222, wss://b:443", ["tls://a:4222", "wss://b:443"]),
         ("nats://a:1,nats://b:2,nats://c:3", ["nats://a:1", "nats://b:2", "nats://c:3"]),
         ("nats://a:1,,", ["nats://a:1"]),
     ],
 )
 def test_parse_servers(text: str, servers: list[str]) -> None:
-    """Comma-separated URLs become a list; a missing scheme means nats://."""
+    """Comma-separated URLs become a list."""
     assert parse_servers(text) == servers
 
 
 def test_cluster_url_gives_servers_list(monkeypatch: pytest.MonkeyPatch) -> None:
     """A comma-separated NATS_URL yields one server per cluster member."""
-    monkeypatch.setenv("NATS_URL", "nats://n1:4222,nats://n2:4222,n3:4222")
+    monkeypatch.setenv("NATS_URL", "nats://n1:4222,nats://n2:4222,tls://n3:4222")
     settings = load_settings(SubscriberSettings)
-    assert settings.servers == ["nats://n1:4222", "nats://n2:4222", "nats://n3:4222"]
+    assert settings.servers == ["nats://n1:4222", "nats://n2:4222", "tls://n3:4222"]
 
 
 @pytest.mark.parametrize(

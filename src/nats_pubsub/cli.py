@@ -46,16 +46,21 @@ def cli() -> None:
 @metrics_options
 @jetstream_publish_options
 @click.option(
-    "--subject", help="Subject, or a template like 'events.{event_type}' [env NATS_SUBJECT]"
+    "--subject",
+    "nats_subject",
+    help="Subject, or a template like 'events.{event_type}' [env NATS_SUBJECT]",
 )
 @click.option(
-    "--interval", type=float, help="Seconds between messages, 0 = flat out [env PUBLISH_INTERVAL]"
+    "--interval",
+    "publish_interval",
+    type=float,
+    help="Seconds between messages, 0 = flat out [env PUBLISH_INTERVAL]",
 )
 @click.option("--count", type=int, help="Publish this many messages, flush and exit")
 @click.option("--event-types", help="Comma-separated event types [env EVENT_TYPES]")
 def publish(
-    subject: str | None,
-    interval: float | None,
+    nats_subject: str | None,
+    publish_interval: float | None,
     count: int | None,
     event_types: str | None,
     **common: Any,
@@ -63,8 +68,8 @@ def publish(
     """Publish events on an interval."""
     settings: PublisherSettings = build_settings(
         PublisherSettings,
-        nats_subject=subject,
-        publish_interval=interval,
+        nats_subject=nats_subject,
+        publish_interval=publish_interval,
         count=count,
         event_types=event_types,
         **common_overrides(**common),
@@ -76,14 +81,16 @@ def publish(
 @connection_options
 @metrics_options
 @jetstream_consume_options
-@click.option("--subject", help="Subject to subscribe to; * and > allowed [env NATS_SUBJECT]")
+@click.option(
+    "--subject", "nats_subject", help="Subject to subscribe to; * and > allowed [env NATS_SUBJECT]"
+)
 @click.option("--queue-group", help="Share the load with other members [env QUEUE_GROUP]")
 @click.option("--count", type=int, help="Exit 0 after this many valid messages")
 @click.option(
     "--timeout", type=float, help="Give up after this many seconds (exit 1 if --count not reached)"
 )
 def subscribe(
-    subject: str | None,
+    nats_subject: str | None,
     queue_group: str | None,
     count: int | None,
     timeout: float | None,
@@ -92,7 +99,7 @@ def subscribe(
     """Receive, validate and log events."""
     settings: SubscriberSettings = build_settings(
         SubscriberSettings,
-        nats_subject=subject,
+        nats_subject=nats_subject,
         queue_group=queue_group,
         count=count,
         timeout=timeout,
@@ -107,6 +114,7 @@ def subscribe(
 @jetstream_publish_options
 @click.option(
     "--interval",
+    "publish_interval",
     type=float,
     help="Seconds between transactions, 0 = flat out [env PUBLISH_INTERVAL]",
 )
@@ -121,7 +129,7 @@ def subscribe(
     ),
 )
 def payments(
-    interval: float | None,
+    publish_interval: float | None,
     count: int | None,
     seed: int | None,
     decline_rate: float | None,
@@ -130,7 +138,7 @@ def payments(
     """Publish simulated credit card transactions."""
     settings: PaymentSettings = build_settings(
         PaymentSettings,
-        publish_interval=interval,
+        publish_interval=publish_interval,
         count=count,
         seed=seed,
         decline_rate=decline_rate,

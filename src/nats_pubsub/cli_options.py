@@ -16,6 +16,7 @@ from nats_pubsub.logs import Logger, LogSink
 
 __all__ = [
     "build_settings",
+    "command_flags",
     "common_overrides",
     "connection_options",
     "fail",
@@ -118,10 +119,27 @@ def fail(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
+# Options whose name differs from the settings field they set (see `common_overrides`).
+_FIELD_OF = {"url": "nats_url", "source": "hostname"}
+
+
+def command_flags(command: click.Command) -> dict[str, str]:
+    """The settings fields `command` has a flag for: field -> flag (for error messages)."""
+    flags = {}
+    for param in command.params:
+        if isinstance(param, click.Option) and param.name:
+            flag = next((opt for opt in param.opts if opt.startswith("--")), param.opts[0])
+            flags[_FIELD_OF.get(param.name, param.name)] = flag
+    return flags
+
+
 def build_settings(cls: type[Any], **overrides: Any) -> Any:
-    """Settings of `cls` from flags, environment and defaults; exit 2 with the reason if invalid."""
+    """Settings of `cls` from flags, environment and defaults; exit 2 with the reason if invalid
+    (naming the environment variable and, if this command has one, the flag)."""
+    context = click.get_current_context(silent=True)
+    flags = command_flags(context.command) if context is not None else None
     try:
-        return load_settings(cls, **overrides)
+        return load_settings(cls, flags, **overrides)
     except ConfigError as exc:
         fail(f"configuration error: {exc}", 2)
 

@@ -28,7 +28,7 @@ def _given(tmp_path: Path) -> dict[str, Any]:
     for name in ("ca.pem", "cert.pem", "key.pem"):
         (tmp_path / name).write_text("x")
     return {
-        "nats_url": "nats://a:4222,b:4223",
+        "nats_url": "nats://a:4222,nats://b:4223",
         "log_format": "json",
         "log_level": "DEBUG",
         "metrics_port": 9100,

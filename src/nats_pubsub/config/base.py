@@ -6,6 +6,8 @@ and passed down; a malformed value becomes one ConfigError line naming the varia
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import PurePath
 from typing import Any, Literal, TypeVar
 
 from pydantic import Field, ValidationError, field_validator
@@ -22,9 +24,10 @@ from nats_pubsub.config.security import SECRET_FIELDS, SECURITY_FLAGS, SecurityS
 from nats_pubsub.errors import ConfigError
 from nats_pubsub.schema import MAX_SOURCE_CHARS
 
-__all__ = ["CommonSettings", "load_settings", "mask_url", "parse_servers"]
+__all__ = ["CommonSettings", "env_name", "load_settings", "mask_url", "parse_servers"]
 
-# Which flag sets each field, for error messages that name both ways of fixing it.
+# Which flag sets each field, for error messages that name both ways of fixing it (a command
+# passes its own flags to `load_settings`; this map is for callers that do not).
 _FLAGS = {
     "nats_url": "--url",
     "nats_subject": "--subject",
@@ -33,6 +36,7 @@ _FLAGS = {
     "queue_group": "--queue-group",
     "count": "--count",
     "timeout": "--timeout",
+    "host": "--host",
     "port": "--port",
     "http_port": "--http-port",
     "store_dir": "--store-dir",
@@ -140,25 +144,51 @@ class CommonSettings(CommonProperties, SecuritySettings, BaseSettings):
 _S = TypeVar("_S", bound=BaseSettings)
 
 
-def _describe(error: Any) -> str:
+def env_name(cls: type[BaseSettings], field: str) -> str | None:
+    """The environment variable that sets `field` of `cls` (None for flag-only settings)."""
+    if field in _FLAG_ONLY:
+        return None
+    alias = cls.model_fields[field].validation_alias
+    if isinstance(alias, str):
+        return alias.upper()
+    return f"{cls.model_config.get('env_prefix') or ''}{field}".upper()
+
+
+def _shown(field: str, value: Any) -> Any:
+    """The value given, as an error message may show it (secrets never, URLs masked)."""
+    if field in SECRET_FIELDS:
+        return "***"
+    if isinstance(value, tuple | list):
+        return ",".join(str(item) for item in value)
+    if field == "nats_url" and isinstance(value, str):
+        return mask_urls(value)
+    return str(value) if isinstance(value, PurePath) else value
+
+
+def _describe(error: Any, cls: type[BaseSettings], flags: Mapping[str, str]) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")
     if not error["loc"]:
         return message  # a check across fields: its message names them (and echoes no input)
     field = str(error["loc"][0])
-    names = [] if field in _FLAG_ONLY else [field.upper()]
-    if field in _FLAGS:
-        names.append(_FLAGS[field])
+    env = env_name(cls, field) if field in cls.model_fields else field.upper()
+    names = [name for name in (env, flags.get(field)) if name]
     where = " / ".join(names) or field
-    shown = "***" if field in SECRET_FIELDS else error.get("input")
-    if field == "nats_url" and isinstance(shown, str):
-        shown = mask_urls(shown)
-    return f"{where}: {message} (got {shown!r})"
+    value = error.get("input")
+    items = value if isinstance(value, tuple | list) else (value,)
+    if any(repr(_shown(field, item)) in message for item in items):
+        return f"{where}: {message}"  # the message already quotes the value
+    return f"{where}: {message} (got {_shown(field, value)!r})"
 
 
-def load_settings(cls: type[_S], **overrides: Any) -> _S:
-    """Build settings from the environment with the non-None CLI `overrides` on top."""
+def load_settings(cls: type[_S], flags: Mapping[str, str] | None = None, **overrides: Any) -> _S:
+    """Build settings from the environment with the non-None CLI `overrides` on top.
+
+    A malformed value is a ConfigError naming the environment variable that sets it and its
+    flag in `flags` (field -> flag: the command's own flags; by default every known flag).
+    """
     given = {key: value for key, value in overrides.items() if value is not None}
     try:
         return cls(**given)
     except ValidationError as exc:
-        raise ConfigError("; ".join(_describe(err) for err in exc.errors())) from None
+        named = _FLAGS if flags is None else flags
+        raise ConfigError("; ".join(_describe(err, cls, named) for err in exc.errors())) from None

@@ -33,22 +33,22 @@ DEFAULT_RECONNECT_BUFFER_SIZE = 2 * 1024 * 1024
 PUBLISH_TEMPLATE_FIELDS = frozenset({"event_type", "source"})
 
 _SCHEMES = frozenset({"nats", "tls", "ws", "wss"})
+_FORM = "nats://host:port (or tls://, ws://, wss://), comma-separated for a cluster"
 
 
 def parse_servers(text: str) -> list[str]:
-    """Split a NATS_URL (comma-separated for a cluster) into normalised server URLs."""
+    """Split a NATS_URL (comma-separated for a cluster) into its server URLs, each checked."""
     servers = []
     for item in text.split(","):
         item = item.strip()
         if not item:
             continue
-        url = item if "://" in item else f"nats://{item}"
         shown = mask_urls(item)
-        parts = urlsplit(url)
+        if "://" not in item:
+            raise ValueError(f"{shown!r} is not a URL: use {_FORM}")
+        parts = urlsplit(item)
         if parts.scheme not in _SCHEMES:
-            raise ValueError(
-                f"{shown!r} has scheme {parts.scheme!r}; use nats://, tls://, ws:// or wss://"
-            )
+            raise ValueError(f"{shown!r} has scheme {parts.scheme!r}: use {_FORM}")
         try:
             port = parts.port
         except ValueError:
@@ -57,7 +57,7 @@ def parse_servers(text: str) -> list[str]:
             raise ValueError(f"{shown!r} has no host name")
         if port == 0:
             raise ValueError(f"{shown!r} has port 0")
-        servers.append(url)
+        servers.append(item)
     if not servers:
         raise ValueError("no server URL given")
     return servers

@@ -10,7 +10,13 @@ from pydantic_settings import SettingsConfigDict
 from nats_pubsub.config.common import JsStreamProperties
 from nats_pubsub.streams import parse_duration, parse_replay
 
-__all__ = ["JETSTREAM_FLAGS", "JsConsumeSettings", "JsPublishSettings", "JsStreamSettings"]
+__all__ = [
+    "JETSTREAM_FLAGS",
+    "JsConsumeSettings",
+    "JsPublishSettings",
+    "JsStreamSettings",
+    "check_stream_name",
+]
 
 JETSTREAM_FLAGS = {
     "jetstream": "--jetstream",
@@ -27,6 +33,13 @@ JETSTREAM_FLAGS = {
     "ack_wait": "--ack-wait",
     "on_invalid": "--on-invalid",
 }
+
+
+def check_stream_name(value: str | None) -> str | None:
+    """`value` if it can name a stream (or is None), else ValueError."""
+    if value is not None and (not value or any(c in value for c in " .*>\t\n")):
+        raise ValueError("a stream name cannot be empty or contain spaces, '.', '*' or '>'")
+    return value
 
 
 class JsStreamSettings(JsStreamProperties, BaseModel):
@@ -51,9 +64,7 @@ class JsStreamSettings(JsStreamProperties, BaseModel):
     @field_validator("stream_name")
     @classmethod
     def _check_name(cls, value: str | None) -> str | None:
-        if value is not None and (not value or any(c in value for c in " .*>\t\n")):
-            raise ValueError("a stream name cannot be empty or contain spaces, '.', '*' or '>'")
-        return value
+        return check_stream_name(value)
 
 
 class JsPublishSettings(JsStreamSettings):

@@ -94,9 +94,9 @@ class SecuritySettings(SecurityProperties, BaseSettings):
         if value is None:
             return None
         if not value.is_file():
-            raise ValueError(f"no such file: {value}")
+            raise ValueError(f"no such file: {str(value)!r}")
         if not os.access(value, os.R_OK):
-            raise ValueError(f"file is not readable: {value}")
+            raise ValueError(f"file is not readable: {str(value)!r}")
         return value
 
     def as_env(self) -> dict[str, str]:

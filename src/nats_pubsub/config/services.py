@@ -15,7 +15,7 @@ from pydantic_settings import (
 
 from nats_pubsub.config.base import CommonSettings
 from nats_pubsub.config.common import PUBLISH_TEMPLATE_FIELDS, MonitorProperties
-from nats_pubsub.config.jetstream import JsConsumeSettings, JsPublishSettings
+from nats_pubsub.config.jetstream import JsConsumeSettings, JsPublishSettings, check_stream_name
 from nats_pubsub.schema import DEFAULT_EVENT_TYPES
 from nats_pubsub.streams import since_ns
 from nats_pubsub.subjects import SubjectTemplate, validate_subscribe_subject
@@ -205,9 +205,38 @@ class ReplaySettings(CommonSettings):
         ]
         if len(given) > 1:
             raise ValueError(f"choose one start: {' or '.join(given)}")
-        if self.since is not None:
-            since_ns(self.since)
         return self
+
+    @field_validator("stream_name")
+    @classmethod
+    def _check_stream(cls, value: str) -> str:
+        check_stream_name(value)
+        return value
+
+    @field_validator("filter_subject")
+    @classmethod
+    def _check_filter(cls, value: str | None) -> str | None:
+        return None if value is None else validate_subscribe_subject(value)
+
+    @field_validator("output")
+    @classmethod
+    def _check_output(cls, value: Path | None) -> Path | None:
+        if value is not None and (value.is_dir() or not value.resolve().parent.is_dir()):
+            raise ValueError("needs a file name in a directory that exists")
+        return value
+
+    @field_validator("since")
+    @classmethod
+    def _check_since(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                since_ns(value)
+            except ValueError:
+                raise ValueError(
+                    "use a duration back from now (30m, 1h, 2d) or an RFC3339 time "
+                    "(2025-10-08T14:00:00Z)"
+                ) from None
+        return value
 
 
 class StreamsSettings(CommonSettings):
