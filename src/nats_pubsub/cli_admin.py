@@ -12,6 +12,7 @@ import click
 from nats_pubsub.cli_options import (
     build_settings,
     common_overrides,
+    connect_timeout_option,
     connection_options,
     fail,
     stderr_logger,
@@ -105,6 +106,7 @@ def health(url: str | None, timeout: float) -> None:
 
 @click.command()
 @connection_options
+@connect_timeout_option
 @click.option("--stream", "stream_name", help="Stream to read [env STREAM_NAME, default PAYMENTS]")
 @click.option("--subject", "filter_subject", help="Only messages on this subject (wildcards ok)")
 @click.option("--since", help="Start at a time: a duration back (1h, 30m) or an RFC3339 time")
@@ -131,6 +133,7 @@ def replay(until_end: bool, **options: Any) -> None:
 
 @click.command()
 @connection_options
+@connect_timeout_option
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of a table")
 @click.option("--ensure", is_flag=True, help="First create or update PAYMENTS, EVENTS and DLQ")
 @click.option("--replicas", "stream_replicas", type=int, help="Replicas when creating [--ensure]")

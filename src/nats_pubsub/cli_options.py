@@ -18,6 +18,7 @@ __all__ = [
     "build_settings",
     "command_flags",
     "common_overrides",
+    "connect_timeout_option",
     "connection_options",
     "fail",
     "jetstream_consume_options",
@@ -170,6 +171,16 @@ def common_overrides(
         "log_level": log_level,
         **more,
     }
+
+
+def connect_timeout_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--connect-timeout, for one-shot commands: how long to try reaching NATS."""
+    return click.option(
+        "--connect-timeout",
+        type=float,
+        help="Give up (exit 1) if NATS is not reachable within this many seconds "
+        "[env CONNECT_TIMEOUT, default 5]",
+    )(func)
 
 
 def metrics_options(func: Callable[..., Any]) -> Callable[..., Any]:

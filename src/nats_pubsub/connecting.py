@@ -8,10 +8,11 @@ immediate `NatsAuthError` when retrying cannot help.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+import contextlib
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import nats
 import nats.errors as nerr
+from nats.aio.client import Client
 
 from nats_pubsub.client_errors import REFUSALS_BEFORE_GIVING_UP, map_error, server_dropped_us
 from nats_pubsub.config.common import mask_url
@@ -24,9 +25,28 @@ from nats_pubsub.security import auth_method, client_security_options
 if TYPE_CHECKING:  # the service process runs from plain settings, without pydantic
     from nats_pubsub.config import CommonSettings
 
-__all__ = ["connect"]
+__all__ = ["ConnectLimit", "connect", "retry_wait"]
 
 _MAX_CONNECT_BACKOFF = 10.0
+_LAST_TRY = 0.25  # seconds kept before a deadline for one last attempt
+
+
+class ConnectLimit(NamedTuple):
+    """How long a first connect may keep trying, and the setting that says so (for the error)."""
+
+    seconds: float
+    setting: str
+
+
+def retry_wait(attempt: int, reconnect_wait: float, remaining: float | None) -> float | None:
+    """Seconds to wait before retrying after failed `attempt` (growing by `reconnect_wait` up to
+    10 s); None when no attempt fits in the `remaining` seconds of a limit."""
+    delay = min(reconnect_wait * attempt, _MAX_CONNECT_BACKOFF)
+    if remaining is None:
+        return delay
+    if remaining <= _LAST_TRY:
+        return None
+    return min(delay, remaining - _LAST_TRY)
 
 
 async def connect(
@@ -35,16 +55,19 @@ async def connect(
     name: str,
     log: Logger,
     stop: asyncio.Event | None = None,
+    limit: ConnectLimit | None = None,
+    quiet: bool = False,
 ) -> Connection:
-    """Connect to the first reachable server, retrying until it is up or `stop` is set.
+    """Connect to the first reachable server, retrying until it is up, `stop` is set or the
+    `limit` has passed. `quiet` (one-shot commands): connecting and closing are DEBUG records.
 
     Raises NatsAuthError at once when the server refuses our credentials (retrying cannot help),
-    and NatsConnectError when `stop` is set before any server answered.
+    and NatsConnectError when `stop` is set or the limit passes before any server answered.
     """
     servers = settings.servers
     shown = ",".join(mask_url(url) for url in servers)
     holder: list[Connection] = []
-    events = ConnectionEvents(log)
+    events = ConnectionEvents(log, quiet=quiet)
     first_errors: list[BaseException] = []
 
     async def on_error(exc: Exception) -> None:
@@ -68,12 +91,13 @@ async def connect(
         "servers": servers,
         "name": name,
         # nats-py would retry a first connect forever, silently and even on bad credentials.
-        # So the first connect tries each server twice and fails; the loop below retries with
-        # our backoff and log lines. Reconnecting forever is switched on once connected
-        # (nats-py reads both options when a connection drops).
+        # So the first connect tries each server twice, back to back, and fails; the loop below
+        # retries with our backoff and log lines (the wait it logs is the wait there is).
+        # Reconnecting forever, with its wait, is switched on once connected (nats-py reads
+        # these options when a connection drops).
         "allow_reconnect": False,
         "max_reconnect_attempts": 1,
-        "reconnect_time_wait": settings.reconnect_wait,
+        "reconnect_time_wait": 0,
         "connect_timeout": settings.connect_timeout,
         "drain_timeout": settings.drain_timeout,
         "error_cb": on_error,
@@ -81,11 +105,17 @@ async def connect(
         "reconnected_cb": on_reconnected,
         "closed_cb": events.on_closed,
     }
+    loop = asyncio.get_running_loop()
+    deadline = None if limit is None else loop.time() + limit.seconds
     attempt = dropped = 0
     while True:
         attempt += 1
+        client = Client()
         try:
-            client = await nats.connect(**options)
+            if deadline is None:
+                await client.connect(**options)
+            else:
+                await asyncio.wait_for(client.connect(**options), max(deadline - loop.time(), 0))
             break
         except (TimeoutError, nerr.Error, OSError) as exc:
             # "no servers available" hides the cause; the last error seen says what it was.
@@ -102,7 +132,18 @@ async def connect(
                     "check the TLS client certificate (NATS_CERT / NATS_KEY), the credentials, "
                     "and that the URL points at a NATS client port"
                 ) from exc
-            delay = min(settings.reconnect_wait * attempt, _MAX_CONNECT_BACKOFF)
+            remaining = None if deadline is None else deadline - loop.time()
+            delay = retry_wait(attempt, settings.reconnect_wait, remaining)
+            if delay is None:
+                events.closing = True  # nothing left half open, and nothing to report
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(client.close(), 1.0)
+                assert limit is not None
+                why = "no answer" if isinstance(cause, TimeoutError) else str(mapped)
+                raise NatsConnectError(
+                    f"NATS at {shown} was not reachable within {limit.seconds:g} s "
+                    f"({limit.setting}): {why}"
+                ) from exc
             log.warning(
                 "NATS not reachable, retrying",
                 url=shown,
@@ -120,15 +161,19 @@ async def connect(
             raise NatsConnectError(f"stopped before NATS at {shown} was reachable") from exc
     client.options["allow_reconnect"] = True
     client.options["max_reconnect_attempts"] = -1
+    client.options["reconnect_time_wait"] = settings.reconnect_wait
     pending = (settings.pending_msgs_limit, settings.pending_bytes_limit)
     connection = Connection(client, log, events=events, pending_limits=pending)
     holder.append(connection)
     events.url = connection.connected_url
-    log.info(
+    log.log(
+        "DEBUG" if quiet else "INFO",
         "Connected to NATS",
-        url=connection.connected_url,
-        connection_name=name,
-        auth=auth_method(settings),
-        tls="tls" in options,
+        {
+            "url": connection.connected_url,
+            "connection_name": name,
+            "auth": auth_method(settings),
+            "tls": "tls" in options,
+        },
     )
     return connection

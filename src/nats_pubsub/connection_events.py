@@ -39,8 +39,9 @@ def is_power_of_two(n: int) -> bool:
 class ConnectionEvents:
     """Counters and records for one connection's disconnects, reconnects and async errors."""
 
-    def __init__(self, log: Logger) -> None:
+    def __init__(self, log: Logger, *, quiet: bool = False) -> None:
         self._log = log
+        self._closed_level = "DEBUG" if quiet else "INFO"  # one-shot commands: no chatter
         self.reconnects = 0
         self.errors = 0
         self.failed_reconnects = 0
@@ -124,8 +125,9 @@ class ConnectionEvents:
             self._log.info("Reconnected to NATS", url=url)
 
     async def on_closed(self) -> None:
-        """The connection is closed for good."""
-        self._log.info("Connection closed")
+        """The connection is closed for good (said only of one that was made)."""
+        if self.url is not None:
+            self._log.log(self._closed_level, "Connection closed", {})
 
     def flush(self) -> None:
         """Log what the per-burst summaries still hold (at shutdown)."""

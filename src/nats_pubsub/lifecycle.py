@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from nats_pubsub.logs import Logger
 from nats_pubsub.memory import release_startup_memory
 
-__all__ = ["Pacer", "run_service", "wait_for_end", "wait_or_stop"]
+__all__ = ["Pacer", "run_service", "time_left", "wait_for_end", "wait_or_stop"]
 
 ServiceMain = Callable[[asyncio.Event], Awaitable[int]]
 
@@ -26,6 +26,11 @@ async def wait_or_stop(stop: asyncio.Event, seconds: float) -> bool:
     except TimeoutError:
         return False
     return True
+
+
+def time_left(timeout: float | None, started: float) -> float | None:
+    """What is left of `timeout` seconds counted from `started` (monotonic), at least 0."""
+    return None if timeout is None else max(timeout - (time.monotonic() - started), 0.0)
 
 
 async def wait_for_end(stop: asyncio.Event, reached: asyncio.Event, timeout: float | None) -> bool:

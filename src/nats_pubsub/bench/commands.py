@@ -43,10 +43,45 @@ def bench() -> None:
     """Measure our services' code paths against bare nats-py (in the spirit of `nats bench`)."""
 
 
+def _check_reachable(url: str, seconds: float) -> None:
+    """Exit 1 with one line naming `url` when NATS does not answer there within `seconds`."""
+    import asyncio
+
+    from nats_pubsub.bench.protocol import devnull_logger
+    from nats_pubsub.config import StreamsSettings, load_settings
+    from nats_pubsub.connecting import ConnectLimit, connect
+    from nats_pubsub.errors import ConfigError, NatsError
+
+    try:
+        settings = load_settings(
+            StreamsSettings,
+            {"nats_url": "--url", "connect_timeout": "--connect-timeout"},
+            nats_url=url,
+            connect_timeout=seconds,
+        )
+    except ConfigError as exc:
+        click.echo(f"nats-pubsub bench: configuration error: {exc}", err=True)
+        sys.exit(2)
+    log, _ = devnull_logger("bench")
+
+    async def probe() -> None:
+        limit = ConnectLimit(settings.connect_timeout, "--connect-timeout")
+        conn = await connect(settings, name="bench-probe", log=log, limit=limit, quiet=True)
+        await conn.close()
+
+    try:
+        asyncio.run(probe())
+    except NatsError as exc:
+        click.echo(f"nats-pubsub bench: {exc}", err=True)
+        sys.exit(1)
+
+
 @contextmanager
-def _server_url(url: str | None, embedded: bool) -> Iterator[str]:
+def _server_url(url: str | None, embedded: bool, connect_timeout: float) -> Iterator[str]:
     if not embedded:
-        yield url or os.environ.get("NATS_URL", "nats://localhost:4222")
+        target = url or os.environ.get("NATS_URL", "nats://localhost:4222")
+        _check_reachable(target, connect_timeout)
+        yield target
         return
     from nats_pubsub.embedded import EmbeddedServer
 
@@ -55,6 +90,13 @@ def _server_url(url: str | None, embedded: bool) -> Iterator[str]:
 
 
 def _output_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option(
+        "--connect-timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        default=5.0,
+        show_default=True,
+        help="Give up (exit 1) if NATS is not reachable within this many seconds",
+    )(func)
     func = click.option("--csv", "as_csv", is_flag=True, help="A CSV header and row")(func)
     func = click.option("--json", "as_json", is_flag=True, help="One JSON object")(func)
     func = click.option(
@@ -95,11 +137,18 @@ def _make(command: str, defaults: dict[str, Any]) -> None:
         show_default=True,
         help="Which consuming service's handler `ours` runs (sub, pubsub)",
     )
-    def run(url: str | None, embedded: bool, as_json: bool, as_csv: bool, **load: Any) -> None:
+    def run(
+        url: str | None,
+        embedded: bool,
+        as_json: bool,
+        as_csv: bool,
+        connect_timeout: float,
+        **load: Any,
+    ) -> None:
         from nats_pubsub.bench.report import render
         from nats_pubsub.bench.runner import BenchError, BenchRequest, run_bench
 
-        with _server_url(url, embedded) as server_url:
+        with _server_url(url, embedded, connect_timeout) as server_url:
             try:
                 summary = run_bench(BenchRequest(command=command, url=server_url, **load))
             except BenchError as exc:
@@ -124,13 +173,20 @@ for _command, _defaults in (
 @bench.command()
 @_output_options
 @click.option("--settle", type=float, default=1.0, show_default=True, help="Seconds idle first")
-def memory(url: str | None, embedded: bool, as_json: bool, as_csv: bool, settle: float) -> None:
+def memory(
+    url: str | None,
+    embedded: bool,
+    as_json: bool,
+    as_csv: bool,
+    connect_timeout: float,
+    settle: float,
+) -> None:
     """Resident memory (VmRSS) of an idle `nats-pubsub subscribe` once it has subscribed."""
     import json
 
     from nats_pubsub.bench.memory import idle_rss_kib
 
-    with _server_url(url, embedded) as server_url:
+    with _server_url(url, embedded, connect_timeout) as server_url:
         kib = idle_rss_kib(server_url, settle)
     row = {"command": "memory", "service": "subscribe", "rss_kib": kib, "rss_mib": kib / 1024}
     if as_json:

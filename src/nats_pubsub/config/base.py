@@ -52,6 +52,7 @@ _FLAGS = {
     "max_payload_bytes": "--max-payload-bytes",
     "metrics_port": "--metrics-port",
     "metrics_host": "--metrics-host",
+    "connect_timeout": "--connect-timeout",
     **SECURITY_FLAGS,
     **JETSTREAM_FLAGS,
     "filter_subject": "--subject",

@@ -21,6 +21,7 @@ from nats_pubsub.streams import since_ns
 from nats_pubsub.subjects import SubjectTemplate, validate_subscribe_subject
 
 __all__ = [
+    "ONE_SHOT_CONNECT_TIMEOUT",
     "PUBLISH_TEMPLATE_FIELDS",
     "ConsumerSettings",
     "MonitorSettings",
@@ -33,6 +34,10 @@ __all__ = [
     "SubscriberSettings",
     "UpSettings",
 ]
+
+
+# A one-shot command (replay, streams, bench) tries this long to reach NATS, then exits 1.
+ONE_SHOT_CONNECT_TIMEOUT = 5.0
 
 
 class ProducerSettings(CommonSettings, JsPublishSettings):
@@ -183,6 +188,7 @@ class ReplaySettings(CommonSettings):
     """`nats-pubsub replay`: read a stream's history once, as JSON lines."""
 
     hostname: str = "replay"
+    connect_timeout: float = Field(default=ONE_SHOT_CONNECT_TIMEOUT, gt=0)
     stream_name: str = "PAYMENTS"
     filter_subject: str | None = None
     since: str | None = None
@@ -243,4 +249,5 @@ class StreamsSettings(CommonSettings):
     """`nats-pubsub streams`: list streams, or provision the default ones."""
 
     hostname: str = "streams"
+    connect_timeout: float = Field(default=ONE_SHOT_CONNECT_TIMEOUT, gt=0)
     stream_replicas: int = Field(default=1, ge=1, le=5)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import TYPE_CHECKING, Any
 
 from nats_pubsub.capture import SubjectStats, capture, is_ignored, should_log
 from nats_pubsub.capture_fast import CAPTURED_FIELDS, capture_fast, capture_values
-from nats_pubsub.connecting import connect
+from nats_pubsub.connecting import ConnectLimit, connect
 from nats_pubsub.errors import NatsError
 from nats_pubsub.health import expose
+from nats_pubsub.lifecycle import time_left
 from nats_pubsub.logs import Logger
 from nats_pubsub.services.inbox import Handler, Inbox
 
@@ -87,8 +89,11 @@ def make_handler(
 
 async def run_monitor(settings: MonitorSettings, log: Logger, stop: asyncio.Event) -> int:
     """Capture until stopped, `count` messages were captured, or `timeout` passed."""
+    started = time.monotonic()
+    limit = None if settings.timeout is None else ConnectLimit(settings.timeout, "--timeout")
+    name = f"monitor-{settings.hostname}"
     try:
-        conn = await connect(settings, name=f"monitor-{settings.hostname}", log=log, stop=stop)
+        conn = await connect(settings, name=name, log=log, stop=stop, limit=limit)
     except NatsError as exc:
         log.error("Could not connect to NATS", error=str(exc))
         return 0 if stop.is_set() else 1
@@ -124,7 +129,7 @@ async def run_monitor(settings: MonitorSettings, log: Logger, stop: asyncio.Even
     timed_out = await inbox.serve(
         stop,
         reached,
-        settings.timeout,
+        time_left(settings.timeout, started),
         settings.metrics_interval,
         "Monitor metrics",
         lambda: stats.snapshot(settings.top_subjects),

@@ -16,7 +16,7 @@ from collections import deque
 from typing import IO, Any
 
 from nats_pubsub.config import ReplaySettings
-from nats_pubsub.connecting import connect
+from nats_pubsub.connecting import ConnectLimit, connect
 from nats_pubsub.errors import NatsError
 from nats_pubsub.jetstream import JetStream, retry_busy
 from nats_pubsub.logs import Logger
@@ -138,8 +138,10 @@ async def _until(task: asyncio.Future[None], stop: asyncio.Event) -> None:
 
 async def run_replay(settings: ReplaySettings, log: Logger, stop: asyncio.Event) -> int:
     """Write the selected history, then a summary; exit 0 (1 when the stream is unusable)."""
+    limit = ConnectLimit(settings.connect_timeout, "--connect-timeout")
+    name = f"replay-{settings.hostname}"
     try:
-        conn = await connect(settings, name=f"replay-{settings.hostname}", log=log, stop=stop)
+        conn = await connect(settings, name=name, log=log, stop=stop, limit=limit, quiet=True)
     except NatsError as exc:
         log.error("Could not connect to NATS", error=str(exc))
         return 0 if stop.is_set() else 1

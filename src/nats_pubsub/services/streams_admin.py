@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 
 from nats_pubsub.config import StreamsSettings
-from nats_pubsub.connecting import connect
+from nats_pubsub.connecting import ConnectLimit, connect
 from nats_pubsub.errors import NatsError
 from nats_pubsub.jetstream import JetStream
 from nats_pubsub.logs import Logger
@@ -57,8 +57,10 @@ async def run_streams(
     settings: StreamsSettings, log: Logger, stop: asyncio.Event, *, as_json: bool, ensure: bool
 ) -> int:
     """Print the streams (after creating the default ones when `ensure`)."""
+    limit = ConnectLimit(settings.connect_timeout, "--connect-timeout")
+    name = f"streams-{settings.hostname}"
     try:
-        conn = await connect(settings, name=f"streams-{settings.hostname}", log=log, stop=stop)
+        conn = await connect(settings, name=name, log=log, stop=stop, limit=limit, quiet=True)
     except NatsError as exc:
         log.error("Could not connect to NATS", error=str(exc))
         return 1

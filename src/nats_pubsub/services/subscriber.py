@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import TYPE_CHECKING, Any
 
-from nats_pubsub.connecting import connect
+from nats_pubsub.connecting import ConnectLimit, connect
 from nats_pubsub.errors import InvalidMessageError, NatsError
 from nats_pubsub.health import expose
+from nats_pubsub.lifecycle import time_left
 from nats_pubsub.logs import Logger
 from nats_pubsub.loss import LossWatch
 from nats_pubsub.receiving import (
@@ -143,8 +145,11 @@ def _warn_unknown(log: Logger, subject: str, names: tuple[str, ...], warned: set
 
 async def run_subscriber(settings: SubscriberSettings, log: Logger, stop: asyncio.Event) -> int:
     """Receive until stopped, `count` valid messages arrived, or `timeout` passed."""
+    started = time.monotonic()
+    limit = None if settings.timeout is None else ConnectLimit(settings.timeout, "--timeout")
+    name = f"subscriber-{settings.hostname}"
     try:
-        conn = await connect(settings, name=f"subscriber-{settings.hostname}", log=log, stop=stop)
+        conn = await connect(settings, name=name, log=log, stop=stop, limit=limit)
     except NatsError as exc:
         log.error("Could not connect to NATS", error=str(exc))
         return 0 if stop.is_set() else 1
@@ -174,7 +179,7 @@ async def run_subscriber(settings: SubscriberSettings, log: Logger, stop: asynci
     timed_out = await inbox.serve(
         stop,
         reached,
-        settings.timeout,
+        time_left(settings.timeout, started),
         settings.metrics_interval,
         "Subscriber metrics",
         stats.snapshot,
