@@ -9,7 +9,7 @@ import msgspec
 import pytest
 
 from nats_pubsub.replaying import ack_fields
-from nats_pubsub.services.replay import batch_size
+from nats_pubsub.services.replay import StreamChoice, batch_size, choose_stream
 from nats_pubsub.services.replay_output import Progress, Writer, record
 
 PREFIX = "$JS.ACK.EVENTS.c1."
@@ -88,3 +88,42 @@ def test_writer_times_cross_seconds_and_days() -> None:
 def test_batch_size_shrinks_for_large_messages(messages: int, size: int, expected: int) -> None:
     """Pull requests ask for about 8 MiB at most: 4,000 small messages, fewer large ones."""
     assert batch_size({"messages": messages, "bytes": size}) == expected
+
+
+STREAMS = {"EVENTS": ["events.>"], "PAYMENTS": ["payments.>"], "DLQ": ["dlq.>"]}
+
+
+@pytest.mark.parametrize(
+    ("subject", "streams", "chosen"),
+    [
+        (None, {"EVENTS": ["events.>"]}, "EVENTS"),
+        ("events.test", STREAMS, "EVENTS"),
+        ("payments.*.declined", STREAMS, "PAYMENTS"),
+        ("dlq.>", STREAMS, "DLQ"),
+        ("orders.new", {"ORDERS": ["orders.*"], "EVENTS": ["events.>"]}, "ORDERS"),
+    ],
+)
+def test_replay_picks_the_stream_holding_the_subject_or_the_only_one(
+    subject: str | None, streams: dict[str, list[str]], chosen: str
+) -> None:
+    """Without --stream: the one stream whose subjects hold --subject, else the only stream."""
+    assert choose_stream(subject, streams) == StreamChoice(chosen)
+
+
+@pytest.mark.parametrize(
+    ("subject", "streams", "code", "says"),
+    [
+        (None, STREAMS, 2, "choose a stream with --stream: DLQ (dlq.>), EVENTS (events.>), "),
+        (">", STREAMS, 2, "> is in DLQ, EVENTS, PAYMENTS: choose one with --stream"),
+        ("orders.new", STREAMS, 2, "no stream holds orders.new: streams are DLQ (dlq.>), "),
+        (None, {}, 1, "the server has no streams"),
+        ("events.test", {}, 1, "the server has no streams"),
+    ],
+)
+def test_replay_asks_for_a_stream_when_it_cannot_choose(
+    subject: str | None, streams: dict[str, list[str]], code: int, says: str
+) -> None:
+    """Several candidates or none: no choice, the streams that exist, and the exit code."""
+    choice = choose_stream(subject, streams)
+    assert (choice.name, choice.exit_code) == (None, code)
+    assert choice.problem.startswith(says)

@@ -107,7 +107,12 @@ def health(url: str | None, timeout: float) -> None:
 @click.command()
 @connection_options
 @connect_timeout_option
-@click.option("--stream", "stream_name", help="Stream to read [env STREAM_NAME, default PAYMENTS]")
+@click.option(
+    "--stream",
+    "stream_name",
+    help="Stream to read [env STREAM_NAME; default: the stream holding --subject, "
+    "else the only stream there is]",
+)
 @click.option("--subject", "filter_subject", help="Only messages on this subject (wildcards ok)")
 @click.option("--since", help="Start at a time: a duration back (1h, 30m) or an RFC3339 time")
 @click.option("--start-seq", type=int, help="Start at this stream sequence")

@@ -194,3 +194,33 @@ def test_replay_output_stays_one_object_per_line(
     got = _replay(run_cli, nats_server.url, "--subject", f"events.{subject}.x")
     assert [r["payload"] for r in got] == [{"a": 1}, "plain", "/wA="]
     assert [r.get("payload_encoding") for r in got] == [None, "text", "base64"]
+
+
+def test_replay_without_stream_after_publish_jetstream(
+    nats_server: EmbeddedServer, run_cli: CliFactory, subject: str
+) -> None:
+    """The case a user hit: `publish --jetstream` then `replay --last 5` replays EVENTS (the only
+    stream); once PAYMENTS exists too, --subject picks the stream, and neither asks (exit 2)."""
+    url = nats_server.url
+    _publish(run_cli, url, "events.test", 7)
+    only = run_cli("replay", "--last", "5", url=url)
+    assert only.wait() == 0, only.output()
+    assert [r["sequence"] for r in only.logs.records] == [3, 4, 5, 6, 7]
+    assert only.stderr.where("Replay finished")[0]["stream"] == "EVENTS"
+    pay = run_cli("payments", "--jetstream", "--count", "2", "--interval", "0", url=url)
+    assert pay.wait() == 0, pay.output()
+    by_subject = run_cli("replay", "--subject", "payments.>", url=url)
+    assert by_subject.wait() == 0, by_subject.output()
+    assert len(by_subject.logs.records) == 2
+    assert by_subject.stderr.where("Replay finished")[0]["stream"] == "PAYMENTS"
+    ask = run_cli("replay", url=url)
+    assert ask.wait() == 2, ask.output()
+    error = ask.stderr.where("Replay failed")[0]["error"]
+    assert error == "choose a stream with --stream: EVENTS (events.>), PAYMENTS (payments.>)"
+
+
+def test_replay_with_no_streams_says_so(nats_server: EmbeddedServer, run_cli: CliFactory) -> None:
+    """No stream at all: exit 1, nothing to replay."""
+    proc = run_cli("replay", url=nats_server.url)
+    assert proc.wait() == 1, proc.output()
+    assert proc.stderr.where("Replay failed")[0]["error"].startswith("the server has no streams")

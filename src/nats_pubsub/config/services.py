@@ -189,7 +189,7 @@ class ReplaySettings(CommonSettings):
 
     hostname: str = "replay"
     connect_timeout: float = Field(default=ONE_SHOT_CONNECT_TIMEOUT, gt=0)
-    stream_name: str = "PAYMENTS"
+    stream_name: str | None = None  # None: the stream holding --subject, or the only one
     filter_subject: str | None = None
     since: str | None = None
     start_seq: int | None = Field(default=None, ge=1)
@@ -215,9 +215,8 @@ class ReplaySettings(CommonSettings):
 
     @field_validator("stream_name")
     @classmethod
-    def _check_stream(cls, value: str) -> str:
-        check_stream_name(value)
-        return value
+    def _check_stream(cls, value: str | None) -> str | None:
+        return check_stream_name(value)
 
     @field_validator("filter_subject")
     @classmethod

@@ -13,7 +13,7 @@ import contextlib
 import sys
 import time
 from collections import deque
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from nats_pubsub.config import ReplaySettings
 from nats_pubsub.connecting import ConnectLimit, connect
@@ -22,14 +22,48 @@ from nats_pubsub.jetstream import JetStream, retry_busy
 from nats_pubsub.logs import Logger
 from nats_pubsub.replaying import MessageSink, ReplayFeed
 from nats_pubsub.services.replay_output import Progress, Writer
-from nats_pubsub.streams import ReplayStart, parse_replay, since_ns
+from nats_pubsub.streams import ReplayStart, parse_replay, since_ns, subjects_overlap
 from nats_pubsub.timeutil import format_ns
 
-__all__ = ["batch_size", "replay_start", "run_replay"]
+__all__ = ["StreamChoice", "batch_size", "choose_stream", "replay_start", "run_replay"]
 
 _BATCH = 4000  # messages per pull request (one to two requests are outstanding)
 _BATCH_BYTES = 8 * 1024 * 1024  # ... and about this many bytes per request at most
 _PACED_BATCH = 100  # --speed original: a short queue, pulled as it is written
+
+
+class StreamChoice(NamedTuple):
+    """The stream to replay, or why none was chosen and the exit code that goes with it."""
+
+    name: str | None
+    problem: str = ""
+    exit_code: int = 0
+
+
+def choose_stream(filter_subject: str | None, streams: dict[str, list[str]]) -> StreamChoice:
+    """Without --stream: the one stream holding --subject, else the only stream there is; when
+    that is not one stream, say which exist and ask for --stream (exit 2; 1 when none exist)."""
+    if not streams:
+        return StreamChoice(None, "the server has no streams: nothing to replay", 1)
+    listed = ", ".join(
+        f"{name} ({', '.join(subjects)})" for name, subjects in sorted(streams.items())
+    )
+    if filter_subject is None:
+        if len(streams) == 1:
+            return StreamChoice(next(iter(streams)))
+        return StreamChoice(None, f"choose a stream with --stream: {listed}", 2)
+    holding = sorted(
+        name
+        for name, subjects in streams.items()
+        if any(subjects_overlap(pattern, filter_subject) for pattern in subjects)
+    )
+    if len(holding) == 1:
+        return StreamChoice(holding[0])
+    if holding:
+        return StreamChoice(
+            None, f"{filter_subject} is in {', '.join(holding)}: choose one with --stream", 2
+        )
+    return StreamChoice(None, f"no stream holds {filter_subject}: streams are {listed}", 2)
 
 
 def replay_start(settings: ReplaySettings, first_seq: int, last_seq: int) -> ReplayStart:
@@ -139,9 +173,11 @@ async def _until(task: asyncio.Future[None], stop: asyncio.Event) -> None:
 async def run_replay(settings: ReplaySettings, log: Logger, stop: asyncio.Event) -> int:
     """Write the selected history, then a summary; exit 0 (1 when the stream is unusable)."""
     limit = ConnectLimit(settings.connect_timeout, "--connect-timeout")
-    name = f"replay-{settings.hostname}"
+    client_name = f"replay-{settings.hostname}"
     try:
-        conn = await connect(settings, name=name, log=log, stop=stop, limit=limit, quiet=True)
+        conn = await connect(
+            settings, name=client_name, log=log, stop=stop, limit=limit, quiet=True
+        )
     except NatsError as exc:
         log.error("Could not connect to NATS", error=str(exc))
         return 0 if stop.is_set() else 1
@@ -157,9 +193,18 @@ async def run_replay(settings: ReplaySettings, log: Logger, stop: asyncio.Event)
         sink = _only_last(sink, settings.last)
     pacing: asyncio.Future[None] | None = None
     feed: ReplayFeed | None = None
+    name = settings.stream_name
     try:
-        name = settings.stream_name
-        state = await retry_busy(lambda: js.stream_state(name), log, f"stream {name}")
+        if name is None:
+            infos = await retry_busy(js.stream_infos, log, "streams")
+            streams = {i["config"]["name"]: i["config"].get("subjects") or [] for i in infos}
+            choice = choose_stream(settings.filter_subject, streams)
+            if choice.name is None:
+                log.error("Replay failed", stream=None, error=choice.problem)
+                return choice.exit_code
+            name = choice.name
+        chosen = name
+        state = await retry_busy(lambda: js.stream_state(chosen), log, f"stream {chosen}")
         start = replay_start(settings, state["first_seq"], state["last_seq"])
         feed = ReplayFeed(
             conn,
@@ -188,7 +233,7 @@ async def run_replay(settings: ReplaySettings, log: Logger, stop: asyncio.Event)
             raise writer.error
         progress.end()
     except NatsError as exc:
-        log.error("Replay failed", stream=settings.stream_name, error=str(exc))
+        log.error("Replay failed", stream=name, error=str(exc))
         return 1
     finally:
         if pacing is not None:
@@ -205,7 +250,7 @@ async def run_replay(settings: ReplaySettings, log: Logger, stop: asyncio.Event)
     first, last = writer.first, (writer.last_seq, writer.last_ns) if writer.count else None
     log.info(
         "Replay finished",
-        stream=settings.stream_name,
+        stream=name,
         subject=settings.filter_subject,
         count=writer.count,
         first_sequence=first[0] if first else None,
