@@ -70,7 +70,12 @@ def server(
 )
 @click.option("--http-port", type=int, help="Monitoring port of the embedded server, 0 = off")
 def up(store_dir: Path | None, http_port: int | None, **common: Any) -> None:
-    """Run the whole local stack: server, publisher and subscriber; Ctrl+C stops it."""
+    """Run the whole local stack in one terminal; Ctrl+C stops it.
+
+    Starts a nats-server with JetStream (unless one answers at --url), the subscriber
+    (subscribe) and the message logger (monitor, every subject), then the event publisher
+    (publish) and the payment publisher (payments).
+    """
     from nats_pubsub.services.up import run_up
 
     settings: UpSettings = build_settings(

@@ -23,7 +23,7 @@ __all__ = ["STACK", "run_up"]
 # only once every consumer has subscribed, so core NATS does not drop the first messages.
 CONSUMERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("subscriber", ("subscribe", "--source", "subscriber")),
-    ("logger", ("monitor", "--subject", "payments.>", "--source", "message-logger")),
+    ("logger", ("monitor", "--subject", ">", "--source", "message-logger")),  # all the traffic
 )
 PRODUCERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("publisher", ("publish", "--source", "publisher")),
