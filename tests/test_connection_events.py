@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from typing import Any
 
+import nats.errors as nerr
+
+from nats_pubsub.client_errors import map_error
 from nats_pubsub.cluster import meta_leader, route_count
 from nats_pubsub.connection_events import ConnectionEvents, is_power_of_two
-from nats_pubsub.errors import NatsError, NatsPermissionError, NatsSlowConsumerError
+from nats_pubsub.errors import (
+    NatsConnectionLost,
+    NatsError,
+    NatsPermissionError,
+    NatsSlowConsumerError,
+)
 from nats_pubsub.logs import Logger, LogSink
 
 
@@ -90,3 +99,31 @@ def test_route_count_counts_peers_not_pooled_connections() -> None:
     routes = [{"remote_name": name} for name in ("a", "a", "a", "b", "b", "b")]
     assert route_count({"routes": routes}) == 2
     assert route_count(None) == 0
+
+
+def test_server_closing_the_connection_is_said_with_the_disconnect() -> None:
+    """A server that stops (EOF) is no ERROR: its cause rides on the `Disconnected` WARNING."""
+    events, stream = _events()
+    events.url = "nats://127.0.0.1:4222"
+    events.error(NatsConnectionLost("nats: unexpected EOF"), reconnecting=False)
+    assert _records(stream) == []
+    asyncio.run(events.on_disconnected())
+    [record] = _records(stream)
+    assert (record["level"], record["message"]) == ("WARNING", "Disconnected from NATS")
+    assert record["error"] == "nats: unexpected EOF"
+    assert events.errors == 1
+
+
+def test_other_errors_are_still_errors() -> None:
+    """A server -ERR that is no transition stays an ERROR `NATS error`."""
+    events, stream = _events()
+    events.error(NatsError("nats: maximum connections exceeded"), reconnecting=False)
+    [record] = _records(stream)
+    assert (record["level"], record["message"]) == ("ERROR", "NATS error")
+
+
+def test_eof_and_reset_map_to_connection_lost() -> None:
+    """nats-py's EOF and a reset socket are a lost connection in our tree."""
+    assert isinstance(map_error(nerr.UnexpectedEOF()), NatsConnectionLost)
+    assert isinstance(map_error(ConnectionResetError(104, "reset by peer")), NatsConnectionLost)
+    assert not isinstance(map_error(ConnectionRefusedError(111, "refused")), NatsConnectionLost)

@@ -20,7 +20,7 @@ from nats_pubsub.cli_options import (
 from nats_pubsub.config import ReplaySettings, ServerSettings, StreamsSettings, UpSettings
 from nats_pubsub.errors import EmbeddedServerError, PortInUseError
 from nats_pubsub.health import check_ready, readyz_url
-from nats_pubsub.launch import make_logger
+from nats_pubsub.launch import is_console, make_logger
 from nats_pubsub.lifecycle import run_service
 
 __all__ = ["ADMIN_COMMANDS"]
@@ -52,13 +52,18 @@ def server(
         ServerSettings, host=host, port=port, http_port=http_port, store_dir=store_dir
     )
     log = make_logger("nats-server", settings.log_format, "INFO")
+    # The error goes to stderr as one line; as a record too when the logs are JSON for a
+    # collector, not when they are console lines on the same terminal (said once is enough).
+    recorded = not is_console(settings.log_format)
     try:
         code = run_server(settings, log, cluster=cluster)
     except PortInUseError as exc:
-        log.error("Port in use", error=str(exc))
+        if recorded:
+            log.error("Port in use", error=str(exc))
         fail(str(exc), 2)
     except EmbeddedServerError as exc:
-        log.error("NATS server failed to start", error=str(exc))
+        if recorded:
+            log.error("NATS server failed to start", error=str(exc))
         fail(str(exc), 1)
     sys.exit(code)
 
@@ -81,8 +86,7 @@ def up(store_dir: Path | None, http_port: int | None, **common: Any) -> None:
     settings: UpSettings = build_settings(
         UpSettings, store_dir=store_dir, http_port=http_port, **common_overrides(**common)
     )
-    fmt = settings.log_format
-    console = fmt == "console" or (fmt == "auto" and sys.stdout.isatty())
+    console = is_console(settings.log_format)
     log = make_logger("nats-pubsub-up", settings.log_format, settings.log_level)
     try:
         code = run_service(lambda stop: run_up(settings, log, stop, console), log)

@@ -17,6 +17,7 @@ from nats_pubsub.errors import (
     NatsBufferFullError,
     NatsClosedError,
     NatsConnectError,
+    NatsConnectionLost,
     NatsError,
     NatsPayloadTooLarge,
     NatsPermissionError,
@@ -68,6 +69,8 @@ def map_error(exc: BaseException) -> NatsError:
         return NatsAuthError(f"authorization failed: {text}")
     if isinstance(exc, ssl.SSLError | nerr.SecureConnFailedError):
         return NatsAuthError(f"TLS failed: {text}")
+    if isinstance(exc, nerr.StaleConnectionError | ConnectionResetError | BrokenPipeError):
+        return NatsConnectionLost(text)
     if isinstance(exc, nerr.NoServersError | OSError):
         return NatsConnectError(text)
     if isinstance(exc, RuntimeError):

@@ -10,7 +10,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from nats_pubsub.errors import NatsError, NatsPermissionError, NatsSlowConsumerError
+from nats_pubsub.errors import (
+    NatsConnectionLost,
+    NatsError,
+    NatsPermissionError,
+    NatsSlowConsumerError,
+)
 from nats_pubsub.logs import Logger
 from nats_pubsub.sequencing import BurstReport
 
@@ -51,6 +56,7 @@ class ConnectionEvents:
         self.server_slow_consumer = False  # the server said we were too slow: name it on reconnect
         self.server_closed = False  # the server ended the connection (EOF), cause unsaid
         self.url: str | None = None  # the server connected to
+        self._lost: str | None = None  # why the connection ended: said with `Disconnected`
         # Called once per permission violation (e.g. a publisher counting it as a failed publish).
         self.on_permission_error: Callable[[], None] | None = None
         self._bursts = BurstReport(interval=1.0)
@@ -83,6 +89,11 @@ class ConnectionEvents:
             self.server_slow_consumer = True
         elif _SERVER_CLOSED in text:
             self.server_closed = True
+        if isinstance(exc, NatsConnectionLost) or _SERVER_CLOSED in text:
+            # A server stopping or a dropped socket: a transition, not a fault. nats-py reports
+            # the disconnect next; that WARNING record carries this cause.
+            self._lost = str(exc)
+            return
         self._log.error("NATS error", error=str(exc), error_type=type(exc).__name__)
 
     def _slow_consumer_record(self, dropped: int, error: str | None = None) -> None:
@@ -95,14 +106,16 @@ class ConnectionEvents:
 
     async def on_disconnected(self) -> None:
         """The connection dropped (not reported while we close it on purpose)."""
+        lost, self._lost = self._lost, None
         if not self.closing:
-            self._log.warning("Disconnected from NATS")
+            self._log.log("WARNING", "Disconnected from NATS", {"error": lost} if lost else {})
 
     def reconnected(self, url: str | None) -> None:
         """A reconnect succeeded, to `url`."""
         self.reconnects += 1
         at_once = self.failed_reconnects == 0 and url == self.url
         self.failed_reconnects = 0
+        self._lost = None
         self.url = url
         slow, closed, self.server_slow_consumer, self.server_closed = (
             self.server_slow_consumer,

@@ -7,7 +7,8 @@ NatsPubsubError
 │   └── PortInUseError          its client or monitoring port is taken
 └── NatsError                   anything the NATS client reported (mapped in connection.py)
     ├── NatsConnectError        no server could be reached or the handshake failed
-    │   └── NatsAuthError       the server refused our credentials or TLS
+    │   ├── NatsAuthError       the server refused our credentials or TLS
+    │   └── NatsConnectionLost  a working connection ended (EOF, reset): a reconnect follows
     ├── NatsClosedError         the connection is closed or draining
     ├── NatsTimeoutError        a flush, request or drain took too long
     ├── NatsBufferFullError     the outbound buffer is full while reconnecting
@@ -34,6 +35,7 @@ __all__ = [
     "NatsBufferFullError",
     "NatsClosedError",
     "NatsConnectError",
+    "NatsConnectionLost",
     "NatsError",
     "NatsPayloadTooLarge",
     "NatsPermissionError",
@@ -81,6 +83,10 @@ class NatsConnectError(NatsError):
 
 class NatsAuthError(NatsConnectError):
     """The server refused the connection's credentials or TLS settings."""
+
+
+class NatsConnectionLost(NatsConnectError):
+    """The server closed the connection or it broke; the client reconnects on its own."""
 
 
 class NatsClosedError(NatsError):

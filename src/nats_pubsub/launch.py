@@ -23,7 +23,7 @@ from nats_pubsub.logs import Logger, stdout_sink
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-__all__ = ["NO_EXEC_ENV", "SERVICES", "main", "make_logger", "run", "start"]
+__all__ = ["NO_EXEC_ENV", "SERVICES", "is_console", "main", "make_logger", "run", "start"]
 
 NO_EXEC_ENV = "NATS_PUBSUB_NO_EXEC"
 
@@ -45,11 +45,14 @@ SERVICES = {
 }
 
 
+def is_console(log_format: str) -> bool:
+    """True when records on stdout are console lines: asked for, or `auto` on a terminal."""
+    return log_format == "console" or (log_format == "auto" and sys.stdout.isatty())
+
+
 def make_logger(name: str, log_format: str, log_level: str) -> Logger:
     """The service's logger: JSON lines, or console lines when asked or on a terminal."""
-    fmt = log_format
-    if fmt == "auto":
-        fmt = "console" if sys.stdout.isatty() else "json"
+    fmt = "console" if is_console(log_format) else "json"
     return Logger(name, stdout_sink(), level=log_level, fmt=fmt, color=sys.stdout.isatty())
 
 

@@ -28,7 +28,8 @@ def test_cluster_has_routes_and_a_jetstream_leader(cluster: EmbeddedCluster) -> 
 
 
 def test_server_command_runs_a_cluster_until_sigterm(run_cli: CliFactory, tmp_path: Path) -> None:
-    """`server --cluster 3` reports a ready cluster with three URLs, then stops cleanly."""
+    """`server --cluster 3` reports a ready cluster with three URLs, then stops cleanly; nodes
+    dialling routes to peers not yet up, and waiting for them, are no ERROR or WARNING."""
     server = run_cli(
         "server",
         "--cluster",
@@ -48,6 +49,8 @@ def test_server_command_runs_a_cluster_until_sigterm(run_cli: CliFactory, tmp_pa
     assert server.wait() == 0, server.output()
     server.logs.wait_for("NATS cluster stopped")
     assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["n1", "n2", "n3"]
+    alarming = [r for r in server.logs.records if r["level"] in ("WARNING", "ERROR")]
+    assert alarming == [], alarming
 
 
 def test_publisher_fails_over_when_its_node_dies(

@@ -37,7 +37,8 @@ def test_subscriber_started_before_server_connects(
 def test_server_restart_mid_stream(
     start_server: ServerFactory, run_cli: CliFactory, subject: str
 ) -> None:
-    """Both services report the outage, reconnect to the restarted server, and carry on."""
+    """Both services report the outage (as WARNINGs), reconnect to the restarted server, and
+    carry on."""
     first = start_server(port=free_port())
     url = first.url
     env = {"RECONNECT_WAIT": "0.2"}
@@ -62,3 +63,9 @@ def test_server_restart_mid_stream(
     assert sub.wait() == 0, sub.output()
     assert pub.process.returncode == 0
     assert sub.logs.where("Subscriber metrics", final=True)[0]["total_errors"] == 0
+    # A server that stops and comes back is a transition: WARNINGs, no ERROR record.
+    for proc in (pub, sub):
+        errors = [r for r in proc.logs.records if r["level"] == "ERROR"]
+        assert errors == [], errors
+    disconnected = sub.logs.where("Disconnected from NATS")[0]
+    assert disconnected["level"] == "WARNING"

@@ -62,6 +62,20 @@ def test_server_port_in_use_is_a_clear_error(
     assert "--port" in message
 
 
+def test_port_in_use_is_said_once_on_a_terminal(
+    nats_server: EmbeddedServer, run_cli: CliFactory, tmp_path: Path
+) -> None:
+    """With console logs (a terminal) the taken port is one line, not a record and a line."""
+    proc = run_cli(
+        "server", "--port", str(nats_server.port), "--http-port", "0",
+        "--store-dir", str(tmp_path / "s"), url="nats://unused:1", env={"LOG_FORMAT": "console"},
+    )  # fmt: skip
+    assert proc.wait(timeout=30) == 2, proc.output()
+    said = [line for line in proc.logs.raw + proc.stderr.raw if "already in use" in line]
+    assert len(said) == 1, said
+    assert said[0].startswith("nats-pubsub: client port 127.0.0.1:")
+
+
 def test_up_runs_the_stack_and_ctrl_c_stops_it(run_cli: CliFactory, tmp_path: Path) -> None:
     """`up` starts a server, a publisher and a subscriber; SIGINT stops all with exit 0."""
     url = f"nats://127.0.0.1:{free_port()}"
