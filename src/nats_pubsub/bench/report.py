@@ -128,8 +128,10 @@ class Summary:
 
 
 def _text(summary: Summary) -> str:
+    # The consuming service is named only where there is one (sub, pubsub): no "(ours, -)".
+    how = summary.mode if summary.service == "-" else f"{summary.mode}, {summary.service}"
     lines = [
-        f"{summary.command} ({summary.mode}, {summary.service}): {summary.rate:,.0f} msg/s",
+        f"{summary.command} ({how}): {summary.rate:,.0f} msg/s",
         f"  sent {summary.sent:,}, received {summary.received:,} in {summary.seconds:.3f} s; "
         f"{summary.clients} client(s), ~{summary.size} bytes per message",
     ]
