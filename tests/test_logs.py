@@ -155,6 +155,51 @@ def test_console_value_with_newline_stays_on_one_line() -> None:
     assert "\n" not in line
 
 
+CAPTURED = {
+    "timestamp": "2024-01-02T03:04:05.678901Z",
+    "level": "INFO",
+    "logger": "message-logger",
+    "message": "Message captured",
+    "module": "monitor",
+    "function": "on_message",
+    "subject": "events.test",
+    "reply_to": None,
+    "size_bytes": 231,
+    "headers": {"Nats-Msg-Id": "publisher-1"},
+    "status": "success",
+    "event_type": "user.logout",
+    "message_id": "publisher-1",
+    "payload": {"message_id": "publisher-1", "data": {"description": "x" * 300}},
+}
+
+
+def test_console_captured_message_fits_the_width() -> None:
+    """Given a width, a captured message shows its extracted fields and a payload cut to fit."""
+    line = render_console(CAPTURED, color=False, width=200)
+    assert len(line) == 200
+    assert "subject=events.test size_bytes=231 status=success event_type=user.logout" in line
+    assert "message_id=publisher-1 payload={" in line
+    assert line.endswith("…")
+    assert "reply_to" not in line  # nothing to say
+
+
+def test_console_line_cut_when_even_the_fields_are_too_wide() -> None:
+    """A terminal narrower than the fields: the line is cut at the width, not wrapped."""
+    line = render_console(CAPTURED, color=True, prefix="logger     │ ", width=70)
+    plain = line.replace("\x1b[32m", "").replace("\x1b[0m", "").removeprefix("logger     │ ")
+    assert len(plain) == 70
+    assert plain.endswith("…")
+
+
+def test_console_without_width_or_payload_is_whole() -> None:
+    """No width (not a terminal): the whole record; a record with no payload is never cut."""
+    whole = render_console(CAPTURED, color=False)
+    assert '"description":"' + "x" * 300 in whole
+    assert "reply_to=null" in whole
+    metrics = {"level": "INFO", "message": "Monitor metrics", "subjects": ["s" * 50] * 5}
+    assert render_console(metrics, color=False, width=80) == render_console(metrics, color=False)
+
+
 def test_sink_flushes_immediately_outside_loop() -> None:
     """Outside an event loop every record is written at once."""
     log, stream = make_logger()

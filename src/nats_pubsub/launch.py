@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from nats_pubsub.health import with_endpoint
 from nats_pubsub.lifecycle import run_service
+from nats_pubsub.log_console import terminal_width
 from nats_pubsub.logs import Logger, stdout_sink
 
 if TYPE_CHECKING:
@@ -52,8 +53,10 @@ def is_console(log_format: str) -> bool:
 
 def make_logger(name: str, log_format: str, log_level: str) -> Logger:
     """The service's logger: JSON lines, or console lines when asked or on a terminal."""
-    fmt = "console" if is_console(log_format) else "json"
-    return Logger(name, stdout_sink(), level=log_level, fmt=fmt, color=sys.stdout.isatty())
+    if not is_console(log_format):
+        return Logger(name, stdout_sink(), level=log_level)
+    color, width = sys.stdout.isatty(), terminal_width()
+    return Logger(name, stdout_sink(), level=log_level, fmt="console", color=color, width=width)
 
 
 def run(command: str, settings: Any) -> int:

@@ -115,6 +115,7 @@ class Logger:
         level: str = "INFO",
         fmt: str = "json",
         color: bool = False,
+        width: int | None = None,
     ) -> None:
         self.name = name
         self._sink = sink
@@ -122,7 +123,9 @@ class Logger:
         self._encode: Callable[[Any], bytes] = msgspec.json.Encoder(enc_hook=fallback).encode
         self._render: Callable[[dict[str, Any]], bytes]
         if fmt == "console":
-            self._render = lambda rec: (render_console(rec, color=color) + "\n").encode()
+            self._render = lambda rec: (
+                render_console(rec, color=color, width=width) + "\n"
+            ).encode()
         else:
             self._render = self._json_line
 

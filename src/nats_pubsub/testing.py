@@ -74,17 +74,26 @@ class LogRecords:
     ) -> list[Record]:
         """Block until `count` records satisfy `predicate` (or carry that message text)."""
         test = _by_message(predicate) if isinstance(predicate, str) else predicate
+        return self._wait(lambda: [r for r in self.records if test(r)], predicate, count, timeout)
+
+    def wait_for_line(self, text: str, count: int = 1, timeout: float = 30.0) -> list[str]:
+        """Block until `count` output lines contain `text` (console output, not JSON)."""
+        return self._wait(lambda: [line for line in self.raw if text in line], text, count, timeout)
+
+    def _wait(
+        self, matching: Callable[[], list[Any]], what: object, count: int, timeout: float
+    ) -> list[Any]:
         deadline = time.monotonic() + timeout
         with self._changed:
             while True:
-                found = [r for r in self.records if test(r)]
+                found = matching()
                 if len(found) >= count:
                     return found
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     tail = "\n".join(self.raw[-15:])
                     raise TimeoutError(
-                        f"waited {timeout}s for {count} record(s) {predicate!r}, "
+                        f"waited {timeout}s for {count} record(s) {what!r}, "
                         f"saw {len(found)}; last output:\n{tail}"
                     )
                 self._changed.wait(remaining)

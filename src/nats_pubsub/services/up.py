@@ -80,12 +80,15 @@ async def _pump(
 
 def make_emitter(log: Logger, console: bool) -> Emit:
     """How child output reaches the terminal: JSON passed through, or readable console lines."""
+    from nats_pubsub.log_console import terminal_width
     from nats_pubsub.logs import render_console
 
     decoder = msgspec.json.Decoder()
     colors: dict[str, str] = {}
     out = sys.stdout.buffer
     color = console and sys.stdout.isatty()
+    columns = terminal_width() if console else None
+    width = None if columns is None else columns - len(f"{'':<10} │ ")  # less the name tag
 
     def emit(name: str, line: bytes) -> None:
         if not console:
@@ -100,7 +103,8 @@ def make_emitter(log: Logger, console: bool) -> Emit:
                 hue = colors.setdefault(name, _PREFIX_COLORS[len(colors) % len(_PREFIX_COLORS)])
                 tag = f"{hue}{tag}\x1b[0m"
             if isinstance(record, dict):
-                text = (render_console(record, color=color, prefix=tag) + "\n").encode()
+                line_text = render_console(record, color=color, prefix=tag, width=width)
+                text = (line_text + "\n").encode()
             else:
                 text = tag.encode() + line
         log.flush()
