@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -74,26 +75,46 @@ def server(
     "--store-dir", type=click.Path(path_type=Path), help="JetStream store [default .data]"
 )
 @click.option("--http-port", type=int, help="Monitoring port of the embedded server, 0 = off")
-def up(store_dir: Path | None, http_port: int | None, **common: Any) -> None:
+@click.option(
+    "--log-file",
+    type=click.Path(path_type=Path),
+    help="Also append every record to this file as JSON lines, to the end [env LOG_FILE]",
+)
+def up(store_dir: Path | None, http_port: int | None, log_file: Path | None, **common: Any) -> None:
     """Run the whole local stack in one terminal; Ctrl+C stops it.
 
     Starts a nats-server with JetStream (unless one answers at --url), the subscriber
     (subscribe) and the message logger (monitor, every subject), then the event publisher
     (publish) and the payment publisher (payments).
     """
-    from nats_pubsub.services.up import run_up
+    from nats_pubsub.services.up import copying_logger, run_up
 
     settings: UpSettings = build_settings(
-        UpSettings, store_dir=store_dir, http_port=http_port, **common_overrides(**common)
+        UpSettings,
+        store_dir=store_dir,
+        http_port=http_port,
+        log_file=log_file,
+        **common_overrides(**common),
     )
     console = is_console(settings.log_format)
-    log = make_logger("nats-pubsub-up", settings.log_format, settings.log_level)
-    try:
-        code = run_service(lambda stop: run_up(settings, log, stop, console), log)
-    except PortInUseError as exc:
-        fail(str(exc), 2)
-    except EmbeddedServerError as exc:
-        fail(str(exc), 1)
+    with contextlib.ExitStack() as closing:
+        copy = None
+        if settings.log_file is not None:
+            try:
+                copy = closing.enter_context(open(settings.log_file, "ab"))
+            except OSError as exc:
+                fail(f"LOG_FILE / --log-file: cannot write {settings.log_file}: {exc}", 2)
+        log = (
+            make_logger("nats-pubsub-up", settings.log_format, settings.log_level)
+            if copy is None
+            else copying_logger("nats-pubsub-up", settings.log_level, console, copy)
+        )
+        try:
+            code = run_service(lambda stop: run_up(settings, log, stop, console, copy), log)
+        except PortInUseError as exc:
+            fail(str(exc), 2)
+        except EmbeddedServerError as exc:
+            fail(str(exc), 1)
     sys.exit(code)
 
 

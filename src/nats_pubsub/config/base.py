@@ -53,6 +53,7 @@ _FLAGS = {
     "metrics_port": "--metrics-port",
     "metrics_host": "--metrics-host",
     "connect_timeout": "--connect-timeout",
+    "log_file": "--log-file",
     **SECURITY_FLAGS,
     **JETSTREAM_FLAGS,
     "filter_subject": "--subject",

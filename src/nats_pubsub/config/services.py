@@ -40,6 +40,13 @@ __all__ = [
 ONE_SHOT_CONNECT_TIMEOUT = 5.0
 
 
+def check_file_path(value: Path | None) -> Path | None:
+    """`value` if a file can be made there (a name in a directory that exists), else ValueError."""
+    if value is not None and (value.is_dir() or not value.resolve().parent.is_dir()):
+        raise ValueError("needs a file name in a directory that exists")
+    return value
+
+
 class ProducerSettings(CommonSettings, JsPublishSettings):
     """What every publishing service shares: connection, logging, JetStream publishing."""
 
@@ -134,6 +141,12 @@ class UpSettings(CommonSettings):
     hostname: str = "nats-pubsub"
     store_dir: Path = Path(".data")
     http_port: int = Field(default=8222, ge=0, le=65535)
+    log_file: Path | None = None  # every record also appended here as JSON lines
+
+    @field_validator("log_file")
+    @classmethod
+    def _check_log_file(cls, value: Path | None) -> Path | None:
+        return check_file_path(value)
 
 
 class PaymentSettings(ProducerSettings):
@@ -226,9 +239,7 @@ class ReplaySettings(CommonSettings):
     @field_validator("output")
     @classmethod
     def _check_output(cls, value: Path | None) -> Path | None:
-        if value is not None and (value.is_dir() or not value.resolve().parent.is_dir()):
-            raise ValueError("needs a file name in a directory that exists")
-        return value
+        return check_file_path(value)
 
     @field_validator("since")
     @classmethod

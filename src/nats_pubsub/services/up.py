@@ -8,16 +8,17 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from typing import IO
 from urllib.parse import urlsplit
 
 import msgspec
 
 from nats_pubsub.config import UpSettings, mask_url
 from nats_pubsub.embedded import EmbeddedServer
-from nats_pubsub.logs import Logger
+from nats_pubsub.logs import Logger, LogSink
 from nats_pubsub.services.server import server_line_logger
 
-__all__ = ["STACK", "run_up"]
+__all__ = ["STACK", "copying_logger", "make_emitter", "run_up"]
 
 # (name shown in the logs, CLI arguments of the service). Consumers come first: producers start
 # only once every consumer has subscribed, so core NATS does not drop the first messages.
@@ -35,7 +36,7 @@ _READY_TIMEOUT = 60.0
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
 _PREFIX_COLORS = ("\x1b[36m", "\x1b[35m", "\x1b[34m", "\x1b[33m")
 
-Emit = Callable[[str, bytes], None]
+Emit = Callable[[str | None, bytes], None]  # (service name, or None for up's own; JSON line)
 
 
 async def _is_listening(host: str, port: int) -> bool:
@@ -78,19 +79,25 @@ async def _pump(
     started.set()  # it exited: nothing to wait for
 
 
-def make_emitter(log: Logger, console: bool) -> Emit:
-    """How child output reaches the terminal: JSON passed through, or readable console lines."""
+def make_emitter(log: Logger | None, console: bool, copy: IO[bytes] | None = None) -> Emit:
+    """How output reaches the terminal: JSON passed through, or readable console lines; with
+    `copy` (LOG_FILE) every JSON line is also appended there, and keeps being appended when the
+    terminal's pipe is gone (`make run | tee` after Ctrl+C)."""
     from nats_pubsub.log_console import terminal_width
     from nats_pubsub.logs import render_console
 
     decoder = msgspec.json.Decoder()
     colors: dict[str, str] = {}
-    out = sys.stdout.buffer
+    out: IO[bytes] | None = sys.stdout.buffer
     color = console and sys.stdout.isatty()
     columns = terminal_width() if console else None
     width = None if columns is None else columns - len(f"{'':<10} │ ")  # less the name tag
 
-    def emit(name: str, line: bytes) -> None:
+    def emit(name: str | None, line: bytes) -> None:
+        nonlocal out
+        if copy is not None:
+            copy.write(line if line.endswith(b"\n") else line + b"\n")
+            copy.flush()
         if not console:
             text = line
         else:
@@ -98,23 +105,64 @@ def make_emitter(log: Logger, console: bool) -> Emit:
                 record = decoder.decode(line)
             except msgspec.DecodeError:
                 record = None
-            tag = f"{name:<10} │ "
-            if color:
+            tag = "" if name is None else f"{name:<10} │ "
+            if color and name is not None:
                 hue = colors.setdefault(name, _PREFIX_COLORS[len(colors) % len(_PREFIX_COLORS)])
                 tag = f"{hue}{tag}\x1b[0m"
             if isinstance(record, dict):
-                line_text = render_console(record, color=color, prefix=tag, width=width)
+                cut = None if width is None or name is None else width
+                line_text = render_console(record, color=color, prefix=tag, width=cut)
                 text = (line_text + "\n").encode()
             else:
                 text = tag.encode() + line
-        log.flush()
-        out.write(text)
-        out.flush()
+        if log is not None:
+            log.flush()
+        if out is None:
+            return
+        try:
+            out.write(text)
+            out.flush()
+        except (BrokenPipeError, ValueError):
+            # The reader is gone (a `tee` killed by Ctrl+C): the stack still stops in order,
+            # writing to the LOG_FILE copy; stdout goes nowhere, so exiting raises nothing.
+            out = None
+            with contextlib.suppress(OSError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                os.close(devnull)
 
     return emit
 
 
-async def run_up(settings: UpSettings, log: Logger, stop: asyncio.Event, console: bool) -> int:
+class _OwnLines:
+    """The stream under up's own logger when it has a LOG_FILE: each JSON line goes out through
+    the emitter, like the services' lines (to the file, and to the terminal as it shows them)."""
+
+    def __init__(self, emit: Emit) -> None:
+        self._emit = emit
+
+    def write(self, data: bytes) -> int:
+        for line in data.splitlines(keepends=True):
+            self._emit(None, line)
+        return len(data)
+
+    def flush(self) -> None:
+        """Nothing is held here."""
+
+
+def copying_logger(name: str, level: str, console: bool, copy: IO[bytes]) -> Logger:
+    """up's own logger when LOG_FILE is set: JSON records through an emitter copying to it."""
+    lines = _OwnLines(make_emitter(None, console, copy))
+    return Logger(name, LogSink(lines), level=level)  # type: ignore[arg-type]  # write+flush
+
+
+async def run_up(
+    settings: UpSettings,
+    log: Logger,
+    stop: asyncio.Event,
+    console: bool,
+    copy: IO[bytes] | None = None,
+) -> int:
     """Start (or reuse) a server, then the services; on stop, drain them and stop the server."""
     loop = asyncio.get_running_loop()
     url = settings.servers[0]
@@ -137,7 +185,7 @@ async def run_up(settings: UpSettings, log: Logger, stop: asyncio.Event, console
     else:
         log.warning("NATS server not reachable yet; services will keep retrying", url=mask_url(url))
 
-    emit = make_emitter(log, console)
+    emit = make_emitter(log, console, copy)
     # The services get what `up` was given, flags included: its URL and its security settings.
     env = {**os.environ, **settings.as_env(), "NATS_URL": settings.nats_url, "LOG_FORMAT": "json"}
     env.pop("METRICS_PORT", None)  # four services cannot share one metrics port
