@@ -72,9 +72,15 @@ def server(
 @click.command()
 @connection_options
 @click.option(
-    "--store-dir", type=click.Path(path_type=Path), help="JetStream store [default .data]"
+    "--store-dir",
+    type=click.Path(path_type=Path),
+    help="JetStream store of the embedded server [env STORE_DIR, default .data]",
 )
-@click.option("--http-port", type=int, help="Monitoring port of the embedded server, 0 = off")
+@click.option(
+    "--http-port",
+    type=int,
+    help="Monitoring port of the embedded server, 0 = off [env HTTP_PORT, default 8222]",
+)
 @click.option(
     "--log-file",
     type=click.Path(path_type=Path),
