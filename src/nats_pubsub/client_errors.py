@@ -67,6 +67,13 @@ def map_error(exc: BaseException) -> NatsError:
     if isinstance(exc, nerr.AuthorizationError) or _AUTH_TEXT.search(text):
         # On a first connect nats-py raises the server's -ERR as a plain Error: match its text.
         return NatsAuthError(f"authorization failed: {text}")
+    if isinstance(exc, nerr.SecureConnWantedError):
+        return NatsAuthError(
+            "TLS refused: TLS is configured (a tls:// URL, NATS_CA, NATS_CERT or "
+            "NATS_TLS_HOSTNAME) but the server does not offer TLS, so nothing was sent to it "
+            "(credentials stay off a plain connection); check the URL and port, and that the "
+            "server's configuration has a tls block"
+        )
     if isinstance(exc, ssl.SSLError | nerr.SecureConnFailedError):
         return NatsAuthError(f"TLS failed: {text}")
     if isinstance(exc, nerr.StaleConnectionError | ConnectionResetError | BrokenPipeError):

@@ -21,6 +21,7 @@ from nats_pubsub.connection_events import ConnectionEvents
 from nats_pubsub.errors import NatsAuthError, NatsConnectError
 from nats_pubsub.logs import Logger
 from nats_pubsub.security import auth_method, client_security_options
+from nats_pubsub.tls_guard import guard, transport_uses_tls
 
 if TYPE_CHECKING:  # the service process runs from plain settings, without pydantic
     from nats_pubsub.config import CommonSettings
@@ -74,9 +75,10 @@ async def connect(
         if not holder:
             first_errors.append(exc)  # the first connect reports its own failures below
             return
-        transport = isinstance(exc, OSError | asyncio.TimeoutError) and not isinstance(
-            exc, nerr.FlushTimeoutError
-        )
+        # A reconnect refused by the TLS guard is a failed attempt like an unreachable server.
+        transport = isinstance(
+            exc, OSError | asyncio.TimeoutError | nerr.SecureConnWantedError
+        ) and not isinstance(exc, nerr.FlushTimeoutError)
         events.error(map_error(exc), reconnecting=transport and not holder[0].is_connected)
 
     async def on_reconnected() -> None:
@@ -111,6 +113,8 @@ async def connect(
     while True:
         attempt += 1
         client = Client()
+        if "tls" in options:
+            guard(client)  # TLS configured: CONNECT is never sent on a plain connection
         try:
             if deadline is None:
                 await client.connect(**options)
@@ -173,7 +177,7 @@ async def connect(
             "url": connection.connected_url,
             "connection_name": name,
             "auth": auth_method(settings),
-            "tls": "tls" in options,
+            "tls": transport_uses_tls(client._transport),
         },
     )
     return connection

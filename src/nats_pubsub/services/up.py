@@ -218,11 +218,15 @@ async def run_up(
         for event in ready:
             await event.wait()
 
-    starting = [asyncio.create_task(all_subscribed()), asyncio.create_task(stop.wait())]
+    starting = [
+        asyncio.create_task(all_subscribed()),
+        asyncio.create_task(stop.wait()),
+        *(asyncio.create_task(proc.wait()) for proc in children.values()),  # a consumer failed
+    ]
     await asyncio.wait(starting, timeout=_READY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
     for pending in starting:
         pending.cancel()
-    if not stop.is_set():
+    if not stop.is_set() and all(proc.returncode is None for proc in children.values()):
         for name, args in PRODUCERS:
             await spawn(name, args)
     log.info("Stack running; press Ctrl+C to stop", services=list(children))
