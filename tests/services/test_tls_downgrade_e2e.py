@@ -149,11 +149,15 @@ def test_no_service_sends_credentials_to_a_plain_server(
 def test_up_sends_no_credentials_to_a_plain_server(
     trap: TrapFactory, run_cli: CliFactory, kind: str, tmp_path: Path
 ) -> None:
-    """`up` pointed at the relay with tls://: its services refuse, the stack stops (exit 1)."""
+    """`up` pointed at the relay with tls://: its consumers refuse, the stack stops (exit 1)
+    without starting its producers."""
     setup = trap(kind)
     up = run_cli("up", "--store-dir", str(tmp_path / "store"), url=setup.tls_url, env=setup.env)
     assert up.wait(90) == 1, up.output()
     assert up.logs.where("Using the NATS server already running"), up.output()
+    # A consumer that failed stops the start: the producers are never started.
+    [running] = up.logs.where("Stack running; press Ctrl+C to stop")
+    assert running["services"] == ["subscriber", "logger"], up.output()
     assert up.logs.where("Could not connect to NATS"), up.output()
     assert all(
         "does not offer TLS" in r["error"] for r in up.logs.where("Could not connect to NATS")
