@@ -14,8 +14,11 @@ if TYPE_CHECKING:
 __all__ = [
     "auth_method",
     "build_tls_context",
+    "check_creds",
     "check_nkey_seed",
     "client_security_options",
+    "creds_problem",
+    "nkey_seed_problem",
     "wants_tls",
 ]
 
@@ -50,17 +53,58 @@ def build_tls_context(settings: SecuritySettings) -> ssl.SSLContext:
     return context
 
 
-def check_nkey_seed(content: bytes, where: str) -> None:
-    """Raise NatsAuthError naming `where` unless `content` is an NKey seed (a file's bytes)."""
+def nkey_seed_problem(seed: bytes) -> str | None:
+    """Why `seed` is not an NKey seed nats-py can sign with (None when it is one)."""
     import nkeys  # only when NKeys are used: ~1 MiB a service without them does not carry
 
     try:
-        nkeys.from_seed(bytearray(content.strip())).wipe()
+        nkeys.from_seed(bytearray(seed)).wipe()
     except (nkeys.NkeysError, ValueError, IndexError, TypeError) as exc:
+        return f"not a valid NKey seed ({type(exc).__name__})"
+    return None
+
+
+def check_nkey_seed(content: bytes, where: str) -> None:
+    """Raise NatsAuthError naming `where` unless `content` is an NKey seed (a file's bytes)."""
+    if nkey_seed_problem(content.strip()) is not None:
         raise NatsAuthError(
-            f"{where} (NATS_NKEY) is not a valid NKey seed ({type(exc).__name__}): "
-            "expected one line starting with SU"
-        ) from None
+            f"{where} (NATS_NKEY) is not a valid NKey seed: expected one line starting with SU"
+        )
+
+
+def _line_after(lines: list[bytes], marker: bytes) -> bytes | None:
+    """The line after the first line containing `marker`, without its last byte (its line
+    break), as nats-py reads a .creds file; None when there is no such line."""
+    for index, line in enumerate(lines[:-1]):
+        if marker in line:
+            return lines[index + 1][:-1]
+    return None
+
+
+def creds_problem(content: bytes) -> str | None:
+    """Why `content` is not a .creds file nats-py can use (None when it is one): a user JWT after
+    a `BEGIN NATS USER JWT` line and a user seed after a `BEGIN USER NKEY SEED` line."""
+    lines = content.splitlines(keepends=True)
+    jwt = _line_after(lines, b"BEGIN NATS USER JWT")
+    if jwt is None:
+        return "no user JWT: expected a -----BEGIN NATS USER JWT----- line and the JWT after it"
+    parts = jwt.strip().split(b".")
+    if len(parts) != 3 or not all(parts):
+        return "the line after BEGIN NATS USER JWT is not a JWT (three dot-separated parts)"
+    seed = _line_after(lines, b"BEGIN USER NKEY SEED")
+    if seed is None:
+        return "no user seed: expected a -----BEGIN USER NKEY SEED----- line and the seed after it"
+    problem = nkey_seed_problem(seed)
+    if problem is not None:
+        return f"the line after BEGIN USER NKEY SEED is {problem} (a line starting with SU)"
+    return None
+
+
+def check_creds(content: bytes, where: str) -> None:
+    """Raise NatsAuthError naming `where` unless `content` is a usable .creds file."""
+    problem = creds_problem(content)
+    if problem is not None:
+        raise NatsAuthError(f"{where} (NATS_CREDS) is not a valid .creds file: {problem}")
 
 
 def auth_method(settings: SecuritySettings) -> str | None:
@@ -89,6 +133,7 @@ def client_security_options(settings: SecuritySettings, servers: list[str]) -> d
         check_nkey_seed(settings.nats_nkey.read_bytes(), str(settings.nats_nkey))
         options["nkeys_seed"] = str(settings.nats_nkey)
     if settings.nats_creds is not None:
+        check_creds(settings.nats_creds.read_bytes(), str(settings.nats_creds))
         options["user_credentials"] = str(settings.nats_creds)
     if wants_tls(settings, servers):
         options["tls"] = build_tls_context(settings)

@@ -20,6 +20,7 @@ from nats_pubsub.config.common import (
     DEFAULT_RECONNECT_BUFFER_SIZE,
     SecurityProperties,
 )
+from nats_pubsub.security import creds_problem, nkey_seed_problem
 
 __all__ = [
     "DEFAULT_PENDING_BYTES_LIMIT",
@@ -97,6 +98,22 @@ class SecuritySettings(SecurityProperties, BaseSettings):
             raise ValueError(f"no such file: {str(value)!r}")
         if not os.access(value, os.R_OK):
             raise ValueError(f"file is not readable: {str(value)!r}")
+        return value
+
+    @field_validator("nats_creds")
+    @classmethod
+    def _creds_usable(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            problem = creds_problem(value.read_bytes())
+            if problem is not None:
+                raise ValueError(f"{value} is not a valid .creds file: {problem}")
+        return value
+
+    @field_validator("nats_nkey")
+    @classmethod
+    def _seed_usable(cls, value: Path | None) -> Path | None:
+        if value is not None and nkey_seed_problem(value.read_bytes().strip()) is not None:
+            raise ValueError(f"{value} is not a valid NKey seed: expected one line beginning SU")
         return value
 
     def as_env(self) -> dict[str, str]:
