@@ -117,6 +117,17 @@ def test_receive_counters_and_latency() -> None:
     assert values["nats_pubsub_message_latency_seconds_bucket{le=0.005,service=subscriber}"] == 2
 
 
+def test_tracked_and_evicted_sources() -> None:
+    """The loss tracker's size and its evictions are exposed."""
+    stats = ReceiveStats()
+    stats.sequences.max_sources = 2
+    for source in ("a", "b", "c"):
+        stats.sequences.observe(source, 1)
+    values = scrape(MetricSources(receive=stats), "subscriber")
+    assert values["nats_pubsub_tracked_sources{service=subscriber}"] == 2
+    assert values["nats_pubsub_sources_evicted_total{service=subscriber}"] == 1
+
+
 def test_payment_counters_by_status_and_reason() -> None:
     """Accepted/declined counts and every decline reason, zero ones included."""
     stats = PaymentStats()

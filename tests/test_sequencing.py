@@ -63,6 +63,8 @@ def test_sequence_one_again_is_a_restart() -> None:
         "duplicates": 0,
         "out_of_order": 0,
         "source_restarts": 1,
+        "tracked_sources": 1,
+        "sources_evicted": 0,
     }
 
 
@@ -138,6 +140,66 @@ def test_burst_never_loses_a_count(steps: list[tuple[int, float]]) -> None:
         reported += sum(burst.due(now).values())
     reported += sum(burst.drain().values())
     assert reported == sum(count for count, _ in steps)
+
+
+@given(
+    steps=st.lists(
+        st.tuples(st.sampled_from("abcdefgh"), st.integers(1, 50), st.floats(0, 3)), max_size=200
+    ),
+)
+def test_burst_with_many_keys_never_loses_a_count(steps: list[tuple[str, int, float]]) -> None:
+    """With few remembered keys (forgetting old report times) no count is lost either."""
+    burst = BurstReport(1.0, max_keys=2)
+    now, reported = 0.0, 0
+    for key, count, step in steps:
+        now += step
+        reported += burst.add(key, count, now) or 0
+        reported += sum(burst.due(now).values())
+    reported += sum(burst.drain().values())
+    assert reported == sum(count for _, count, _ in steps)
+
+
+def test_burst_forgets_old_report_times() -> None:
+    """A new key each second: the report times kept stay near `max_keys`, not the history."""
+    burst = BurstReport(1.0, max_keys=100)
+    for second in range(10_000):
+        assert burst.add(f"source-{second}", 1, now=float(second)) == 1
+    assert len(burst._last) <= 100
+
+
+def test_tracker_keeps_at_most_max_sources() -> None:
+    """200,000 sources through a tracker of 1,000: 1,000 tracked, the rest evicted, counted."""
+    tracker = SequenceTracker(max_sources=1_000)
+    for n in range(200_000):
+        tracker.observe(f"source-{n}", 1)
+    snap = tracker.snapshot()
+    assert snap["tracked_sources"] == 1_000
+    assert snap["sources_evicted"] == 199_000
+    assert len(tracker._order) == 1_000
+
+
+def test_eviction_spares_the_sources_seen_lately() -> None:
+    """The least recently seen source goes first: one that keeps sending is never evicted."""
+    tracker = SequenceTracker(max_sources=3)
+    tracker.observe("steady", 1)
+    sequence = 1
+    for n in range(50):
+        sequence += 1
+        assert tracker.advance("steady", sequence)  # seen before each newcomer
+        tracker.observe(f"once-{n}", 1)
+    assert tracker.evicted == 48
+    sequence += 1
+    assert tracker.advance("steady", sequence)  # still followed: next in sequence
+    assert tracker.observe("once-0", 1)[0] is Verdict.FIRST  # forgotten: starts afresh
+
+
+def test_an_evicted_source_starts_afresh() -> None:
+    """A source evicted and back again is FIRST (no loss counted for what it sent meanwhile)."""
+    tracker = SequenceTracker(max_sources=1)
+    tracker.observe("a", 1)
+    tracker.observe("b", 1)  # evicts a
+    assert tracker.observe("a", 10) == (Verdict.FIRST, 0)
+    assert tracker.lost == 0
 
 
 def _watch() -> tuple[LossWatch, io.BytesIO]:

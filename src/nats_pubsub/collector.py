@@ -45,6 +45,8 @@ from nats_pubsub.metrics import (
     RECEIVED,
     RECEIVED_BYTES,
     RECONNECTS,
+    SOURCES_EVICTED,
+    TRACKED_SOURCES,
     MetricSpec,
 )
 from nats_pubsub.payments import DECLINE_REASONS, PaymentStats
@@ -192,6 +194,12 @@ class ServiceCollector(Collector):
         buckets = [(_bound_seconds(bound), float(count)) for bound, count in cumulative]
         histogram.add_metric((self.service,), buckets, stats.histogram.total_ms / 1000.0)
         yield histogram
+        yield self._single(SOURCES_EVICTED, stats.sequences.evicted)
+        tracked = GaugeMetricFamily(
+            TRACKED_SOURCES.name, TRACKED_SOURCES.help, labels=TRACKED_SOURCES.labels
+        )
+        tracked.add_metric((self.service,), stats.sequences.tracked)
+        yield tracked
 
     def _capture(self, stats: SubjectStats) -> Iterator[Metric]:
         messages = _counter(CAPTURED)

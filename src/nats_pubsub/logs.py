@@ -18,6 +18,7 @@ from typing import IO, Any, Final
 import msgspec
 from msgspec import UNSET
 
+from nats_pubsub.log_bounds import MAX_FIELD_CHARS, bound_fields
 from nats_pubsub.log_console import render_console
 from nats_pubsub.log_lines import STAMP, check_fields, fallback, line_format, record_type
 from nats_pubsub.timeutil import format_ns, now_ns
@@ -103,9 +104,13 @@ class LogSink:
 
 
 class Logger:
-    """A named structured logger; `info("Message published", subject=...)` writes one record."""
+    """A named structured logger; `info("Message published", subject=...)` writes one record.
 
-    __slots__ = ("_encode", "_level", "_render", "_sink", "name")
+    No string in a record is longer than `max_field_chars` (see log_bounds): records built from
+    fields are cut here; callers of `record_emitter` cut values that may be long themselves.
+    """
+
+    __slots__ = ("_encode", "_level", "_render", "_sink", "max_field_chars", "name")
 
     def __init__(
         self,
@@ -116,8 +121,10 @@ class Logger:
         fmt: str = "json",
         color: bool = False,
         width: int | None = None,
+        max_field_chars: int = MAX_FIELD_CHARS,
     ) -> None:
         self.name = name
+        self.max_field_chars = max_field_chars
         self._sink = sink
         self._level = LEVELS[level]
         self._encode: Callable[[Any], bytes] = msgspec.json.Encoder(enc_hook=fallback).encode
@@ -140,6 +147,7 @@ class Logger:
         other._level = self._level
         other._encode = self._encode
         other._render = self._render
+        other.max_field_chars = self.max_field_chars
         return other
 
     def is_enabled(self, level: str) -> bool:
@@ -163,7 +171,7 @@ class Logger:
                     "message": message,
                     "module": where[0],
                     "function": where[1],
-                    **fields,
+                    **bound_fields(fields, self.max_field_chars),
                 }
             )
         )
@@ -180,7 +188,7 @@ class Logger:
         module, function = Path(code.co_filename).stem, function or code.co_name
         if LEVELS[level] < self._level:
             return _ignore
-        name, sink, render = self.name, self._sink, self._render
+        name, sink, render, limit = self.name, self._sink, self._render, self.max_field_chars
 
         def emit(fields: dict[str, Any]) -> None:
             record = {
@@ -191,7 +199,7 @@ class Logger:
                 "module": module,
                 "function": function,
             }
-            record.update(fields)
+            record.update(bound_fields(fields, limit))
             sink.write(render(record))
 
         return emit
@@ -201,7 +209,8 @@ class Logger:
     ) -> Callable[..., None]:
         """The fastest writer of one kind of record: `emit(*values)`, one value per name
         (`msgspec.UNSET` leaves its field out). Values must not change after: they are encoded
-        later, with the sink's batch.
+        later, with the sink's batch; a string that may be longer than `max_field_chars` must
+        be cut by the caller first (`log_bounds.bound_values`).
 
         The record's shape is a msgspec struct made once, here: each record is one struct
         construction and one C-level encode, with no dict built (same JSON as `emitter`).

@@ -47,6 +47,12 @@ INVALID: Final = _spec("invalid_messages_total", "counter", "Invalid messages by
 LATENCY: Final = _spec(
     "message_latency_seconds", "histogram", "End-to-end latency from publish to receipt"
 )
+SOURCES_EVICTED: Final = _spec(
+    "sources_evicted_total",
+    "counter",
+    "Sources the loss tracker forgot (least recently seen, beyond its limit)",
+)
+TRACKED_SOURCES: Final = _spec("tracked_sources", "gauge", "Sources the loss tracker follows")
 CAPTURED: Final = _spec(
     "captured_messages_total", "counter", "Messages captured by the logger", "subject"
 )
@@ -82,6 +88,8 @@ METRICS: Final = (
     RECEIVED_BYTES,
     INVALID,
     LATENCY,
+    SOURCES_EVICTED,
+    TRACKED_SOURCES,
     CAPTURED,
     CAPTURED_BYTES,
     CAPTURED_LEVEL,

@@ -8,13 +8,16 @@ summary per key and interval. Both are pure: time is passed in.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, deque
 from enum import StrEnum
+from typing import Final
 
-__all__ = ["BurstReport", "SequenceTracker", "Verdict"]
+__all__ = ["MAX_TRACKED_SOURCES", "BurstReport", "SequenceTracker", "Verdict"]
 
 # Gaps remembered per source, so a late (reordered) message can be told from a duplicate.
 _MAX_GAPS = 64
+# Sources whose sequence is followed at once; beyond it the least recently seen is forgotten.
+MAX_TRACKED_SOURCES: Final = 10_000
 
 
 class Verdict(StrEnum):
@@ -29,11 +32,12 @@ class Verdict(StrEnum):
 
 
 class _Source:
-    __slots__ = ("gaps", "last")
+    __slots__ = ("gaps", "last", "seen")
 
     def __init__(self, last: int) -> None:
         self.last = last
         self.gaps: list[tuple[int, int]] = []  # missing sequences, inclusive ranges, oldest first
+        self.seen = False  # seen since the eviction hand last passed it
 
 
 class SequenceTracker:
@@ -41,16 +45,37 @@ class SequenceTracker:
 
     `lost` is net: a message first counted as lost and then arriving late is moved to
     `out_of_order`. So for a source that starts at 1: distinct received + lost = highest sequence.
+
+    At most `max_sources` sources are followed: a new one beyond that evicts the least recently
+    seen (a clock sweep: the oldest source not seen since the sweep last passed it), counted in
+    `evicted`. An evicted source that comes back starts afresh (FIRST), as after a restart.
     """
 
-    __slots__ = ("_sources", "duplicates", "lost", "out_of_order", "restarts")
+    __slots__ = (
+        "_order",
+        "_sources",
+        "duplicates",
+        "evicted",
+        "lost",
+        "max_sources",
+        "out_of_order",
+        "restarts",
+    )
 
-    def __init__(self) -> None:
+    def __init__(self, max_sources: int = MAX_TRACKED_SOURCES) -> None:
         self._sources: dict[str, _Source] = {}
+        self._order: deque[str] = deque()  # the sweep's order: each tracked source once
+        self.max_sources = max_sources
         self.lost = 0
         self.duplicates = 0
         self.out_of_order = 0
         self.restarts = 0
+        self.evicted = 0
+
+    @property
+    def tracked(self) -> int:
+        """Sources followed right now."""
+        return len(self._sources)
 
     def advance(self, source: str, sequence: int) -> bool:
         """Take `sequence` if it is the next one from a known `source` (the common case, with no
@@ -58,6 +83,7 @@ class SequenceTracker:
         state = self._sources.get(source)
         if state is not None and sequence == state.last + 1:
             state.last = sequence
+            state.seen = True
             return True
         return False
 
@@ -65,8 +91,12 @@ class SequenceTracker:
         """Record one message; return what it means and how many were newly lost (for GAP)."""
         state = self._sources.get(source)
         if state is None:
+            if len(self._sources) >= self.max_sources:
+                self._evict()
             self._sources[source] = _Source(sequence)
+            self._order.append(source)
             return Verdict.FIRST, 0
+        state.seen = True
         last = state.last
         if sequence == last + 1:
             state.last = sequence
@@ -90,6 +120,19 @@ class SequenceTracker:
         self.duplicates += 1
         return Verdict.DUPLICATE, 0
 
+    def _evict(self) -> None:
+        """Forget one source: the first in sweep order not seen since the sweep passed it."""
+        order, sources = self._order, self._sources
+        while True:
+            name = order.popleft()
+            state = sources[name]
+            if not state.seen:
+                del sources[name]
+                self.evicted += 1
+                return
+            state.seen = False  # seen lately: a second chance, at the back
+            order.append(name)
+
     def snapshot(self) -> dict[str, int]:
         """The counters, for a metrics record."""
         return {
@@ -97,6 +140,8 @@ class SequenceTracker:
             "duplicates": self.duplicates,
             "out_of_order": self.out_of_order,
             "source_restarts": self.restarts,
+            "tracked_sources": len(self._sources),
+            "sources_evicted": self.evicted,
         }
 
 
@@ -115,36 +160,54 @@ class BurstReport:
 
     `add` returns the count to report now (everything since the last report) or None to hold it;
     `due` releases held counts whose interval has passed, `drain` all of them (e.g. at shutdown).
+    Keys are per source: past `max_keys` remembered report times, those older than the interval
+    (which hold nothing back any more) are forgotten, so memory follows the rate, not the history.
     """
 
-    __slots__ = ("_held", "_last", "held", "interval")
+    __slots__ = ("_held", "_last", "_next_due", "held", "interval", "max_keys")
 
-    def __init__(self, interval: float = 1.0) -> None:
+    def __init__(self, interval: float = 1.0, max_keys: int = 4096) -> None:
         self.interval = interval
+        self.max_keys = max_keys
         self._held: defaultdict[str, int] = defaultdict(int)
         self.held: dict[str, int] = self._held  # the counts held back (read only): falsy if none
         self._last: dict[str, float] = {}
+        self._next_due = float("inf")  # the earliest time a held count is due
 
     def add(self, key: str, count: int, now: float) -> int | None:
         """Count `count` events for `key`; return the total to report now, if one is due."""
         self._held[key] += count
         last = self._last.get(key)
         if last is not None and now - last < self.interval:
+            self._next_due = min(self._next_due, last + self.interval)
             return None
+        if last is None and len(self._last) >= self.max_keys:
+            self._forget_before(now - self.interval)
         self._last[key] = now
         return self._held.pop(key)
 
+    def _forget_before(self, cutoff: float) -> None:
+        """Drop report times older than `cutoff` of keys holding nothing back."""
+        held = self._held
+        self._last = {k: t for k, t in self._last.items() if t > cutoff or k in held}
+
     def due(self, now: float) -> dict[str, int]:
         """Held counts whose interval has passed since their key's last report."""
-        ready = [k for k in self._held if now - self._last.get(k, now) >= self.interval]
+        if now < self._next_due:
+            return {}  # the common call: nothing is due yet, and no key is looked at
+        interval, last = self.interval, self._last
+        ready = [k for k in self._held if now - last.get(k, now) >= interval]
         for key in ready:
-            self._last[key] = now
-        return {key: self._held.pop(key) for key in ready}
+            last[key] = now
+        released = {key: self._held.pop(key) for key in ready}
+        self._next_due = min((last[k] + interval for k in self._held), default=float("inf"))
+        return released
 
     def drain(self) -> dict[str, int]:
         """Every held count (reporting them now)."""
         held = dict(self._held)
         self._held.clear()
+        self._next_due = float("inf")
         return held
 
     @property

@@ -101,7 +101,7 @@ def test_unknown_fields_warned_once_per_name(
     publish_raw(nats_server.url, subject, [_event(n, now, trace_id="t") for n in (1, 2, 3)])
     assert sub.wait() == 0, sub.output()
     assert len(sub.logs.where("Message received")) == 3
-    assert [r["field"] for r in sub.logs.where("Unknown field in message")] == ["trace_id"]
+    assert [r["fields"] for r in sub.logs.where("Unknown field in message")] == [["trace_id"]]
 
 
 def test_timeout_without_count_reached_exits_1(

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from nats_pubsub import loss
 from nats_pubsub.config import SubscriberSettings
 from nats_pubsub.errors import InvalidMessageError
+from nats_pubsub.log_bounds import CUT_MARK, MAX_FIELD_CHARS, bound_fields
 from nats_pubsub.logs import Logger, LogSink
 from nats_pubsub.receiving import inspect_message
 from nats_pubsub.services import subscriber
@@ -49,9 +50,11 @@ def _run(
 
 
 def _expected(subject: str, data: bytes, now: int = NOW_NS) -> dict[str, Any]:
-    """What the general path says about one payload: its record fields or its rejection."""
+    """What the general path says about one payload: its record fields (long strings cut, as in
+    every record) or its rejection."""
     try:
-        return {"message": "Message received", **inspect_message(subject, data, "", now).fields}
+        fields = inspect_message(subject, data, "", now).fields
+        return {"message": "Message received", **bound_fields(fields)}
     except InvalidMessageError as exc:
         return {"message": "Invalid message", "reason": exc.reason}
 
@@ -111,6 +114,24 @@ def test_invalid_shapes_agree(monkeypatch: pytest.MonkeyPatch, name: str) -> Non
     """Hostile and broken shapes are rejected with the same reason on both paths."""
     message, reason = INVALID_SHAPES[name]
     assert _check(monkeypatch, "events.x", encode(message))["reason"] == reason
+
+
+@pytest.mark.parametrize(
+    ("subject", "change"),
+    [
+        ("events." + "s" * 3000, {}),  # the fast path, a subject as long as a server allows
+        ("events." + "s" * 3000, {"trace_id": "t"}),  # the general path
+        ("events.x", {"data": {**EVENT["data"], "event_type": "e" * 100_000}}),  # type: ignore[dict-item]
+        ("events.x", {"data": {**EVENT["data"], "event_type": "e" * 100_000, "x": 1}}),  # type: ignore[dict-item]
+    ],
+)
+def test_long_strings_are_cut_alike_on_both_paths(
+    monkeypatch: pytest.MonkeyPatch, subject: str, change: dict[str, Any]
+) -> None:
+    """A long subject or event type: both paths log it cut, and agree on everything else."""
+    record = _check(monkeypatch, subject, encode({**EVENT, **change}))
+    longest = max(len(value) for value in record.values() if isinstance(value, str))
+    assert longest == MAX_FIELD_CHARS + len(CUT_MARK)
 
 
 def test_payment_agrees(monkeypatch: pytest.MonkeyPatch) -> None:

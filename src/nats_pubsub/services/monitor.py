@@ -12,6 +12,7 @@ from nats_pubsub.connecting import ConnectLimit, connect
 from nats_pubsub.errors import NatsError
 from nats_pubsub.health import expose
 from nats_pubsub.lifecycle import time_left
+from nats_pubsub.log_bounds import bound_values
 from nats_pubsub.logs import Logger
 from nats_pubsub.services.inbox import Handler, Inbox
 
@@ -37,6 +38,9 @@ def make_handler(
         settings.errors_only,
     )
     log_all = sample_rate == 1 and not errors_only  # should_log is then always True
+    # A payload shown as text may be as long as --max-payload-bytes; other strings are cut at
+    # the logger's limit (subjects, headers: see log_bounds).
+    log.max_field_chars = max_chars = max(log.max_field_chars, max_bytes)
     levels = ("INFO", "WARNING", "ERROR")
     captured_at = {level: log.emitter(level, "Message captured", "on_message") for level in levels}
     # The common message: its record queued as values, encoded with the batch (same JSON).
@@ -74,7 +78,12 @@ def make_handler(
         if log_all or should_log(level, index, sample_rate, errors_only):
             stats.logged += 1
             if fast is not None:
-                values_at[level](*fast[1])
+                values = fast[1]
+                if len(subject) + len(reply) > max_chars or (
+                    headers and _long_headers(headers, max_chars)
+                ):
+                    values = bound_values(values, max_chars)
+                values_at[level](*values)
             else:
                 fields = captured.fields
                 if extra:
@@ -85,6 +94,15 @@ def make_handler(
         return None  # capturing never fails: whatever arrived is logged as it is
 
     return on_message
+
+
+def _long_headers(headers: dict[str, str], limit: int) -> bool:
+    """True when a header name or value is longer than `limit` characters."""
+    # A plain loop, not any(...): no generator made per message on the hot path.
+    for name, value in headers.items():  # noqa: SIM110
+        if len(name) > limit or len(value) > limit:
+            return True
+    return False
 
 
 async def run_monitor(settings: MonitorSettings, log: Logger, stop: asyncio.Event) -> int:

@@ -10,6 +10,7 @@ from nats_pubsub.connecting import ConnectLimit, connect
 from nats_pubsub.errors import InvalidMessageError, NatsError
 from nats_pubsub.health import expose
 from nats_pubsub.lifecycle import time_left
+from nats_pubsub.log_bounds import bound_values
 from nats_pubsub.logs import Logger
 from nats_pubsub.loss import LossWatch
 from nats_pubsub.receiving import (
@@ -23,6 +24,7 @@ from nats_pubsub.schema import DECODE_ERRORS, decode_event_strict
 from nats_pubsub.services.inbox import Handler, Inbox
 from nats_pubsub.stats import ReceiveStats
 from nats_pubsub.timeutil import canonical_timestamp_ns, now_ns
+from nats_pubsub.unknown_fields import UnknownFieldNames
 
 if TYPE_CHECKING:  # the service process never needs pydantic's models at import
     from nats_pubsub.config import SubscriberSettings
@@ -38,7 +40,8 @@ def make_handler(
     """The per-message work: validate, log, count; sets `reached` at `count` valid messages."""
     count = settings.count
     every = settings.metrics_every
-    warned_fields: set[str] = set()
+    warned_fields = UnknownFieldNames()
+    max_chars = log.max_field_chars
     loss = LossWatch(log, stats.sequences)
     observe_sequence = loss.observe_event
     next_in_sequence = stats.sequences.advance  # the common case of observe_sequence, inline
@@ -75,7 +78,7 @@ def make_handler(
                     stats.valid += 1
                     observe_latency(latency)
                     observe_histogram(latency)
-                    event_received(
+                    values = (
                         msg.message_id,
                         subject,
                         source,
@@ -85,6 +88,11 @@ def make_handler(
                         latency,
                         reply or None,
                     )
+                    # Only a big message or subject can hold a string too long for a record.
+                    if size + len(subject) + len(reply) > max_chars:
+                        event_received(*bound_values(values, max_chars))
+                    else:
+                        event_received(*values)
                     if not next_in_sequence(source, sequence):
                         observe_sequence(source, sequence)
                     elif held_losses:
@@ -114,9 +122,9 @@ def make_handler(
             if extra:
                 with_extra({**accepted.fields, **extra})
             elif seq is None:
-                payment_received(*accepted.values)
+                payment_received(*bound_values(accepted.values, max_chars))
             else:
-                event_received(*accepted.values)
+                event_received(*bound_values(accepted.values, max_chars))
             if seq is not None:
                 observe_sequence(accepted.source, seq)
             if accepted.unknown_fields:
@@ -130,17 +138,20 @@ def make_handler(
     return on_message
 
 
-def _warn_unknown(log: Logger, subject: str, names: tuple[str, ...], warned: set[str]) -> None:
-    """One WARNING per unknown field name, the first time a peer sends it."""
-    for name in names:
-        if name not in warned:
-            warned.add(name)
-            log.warning(
-                "Unknown field in message",
-                field=name,
-                subject=subject,
-                note="accepted; warned once per field name",
-            )
+def _warn_unknown(
+    log: Logger, subject: str, names: tuple[str, ...], warned: UnknownFieldNames
+) -> None:
+    """One WARNING for a message bringing unknown field names not warned about before,
+    listing the first of them."""
+    fresh = warned.fresh(names)
+    if fresh is not None:
+        log.warning(
+            "Unknown field in message",
+            fields=fresh.names,
+            new_fields=fresh.new,
+            subject=subject,
+            note="accepted; warned once per field name",
+        )
 
 
 async def run_subscriber(settings: SubscriberSettings, log: Logger, stop: asyncio.Event) -> int:
