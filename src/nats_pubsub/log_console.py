@@ -1,4 +1,9 @@
-"""Console log lines: a record rendered for people (time, level, logger, message, key=value)."""
+"""Console log lines: a record rendered for people (time, level, logger, message, key=value).
+
+Whatever a peer sent reaches a terminal here, so every character that is not printable (escape
+sequences, colour codes, OSC titles, bidi controls, line breaks) is shown escaped (`\\x1b`,
+`\\u202e`): only the colours we add ourselves are ever interpreted by the terminal.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ import msgspec
 
 from nats_pubsub.log_lines import HEAD, fallback
 
-__all__ = ["render_console", "terminal_width"]
+__all__ = ["printable", "render_console", "terminal_width"]
 
 _COLORS: Final = {
     "DEBUG": "\x1b[2m",
@@ -35,10 +40,26 @@ def terminal_width() -> int | None:
         return None
 
 
+def _escape(char: str) -> str:
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def printable(text: str) -> str:
+    """`text` with every non-printable character escaped (`\\x1b`, `\\u2028`, ...)."""
+    if text.isprintable():
+        return text  # the common case, checked in C
+    return "".join(char if char.isprintable() else _escape(char) for char in text)
+
+
 def _console_value(value: Any) -> str:
     if isinstance(value, str):
-        return value if _BARE.fullmatch(value) else msgspec.json.encode(value).decode()
-    return msgspec.json.encode(value, enc_hook=fallback).decode()
+        if _BARE.fullmatch(value) and value.isprintable():
+            return value
+        return printable(msgspec.json.encode(value).decode())
+    return printable(msgspec.json.encode(value, enc_hook=fallback).decode())
 
 
 def _fit(pairs: list[tuple[str, str]], room: int) -> str:
@@ -71,10 +92,10 @@ def render_console(
     stamp = str(record.get("timestamp", ""))
     clock = stamp[11:23] if len(stamp) >= 23 else stamp
     level = str(record.get("level", "INFO"))
-    text = f"{record.get('logger', '')}: {record.get('message', '')}"
+    text = printable(f"{record.get('logger', '')}: {record.get('message', '')}")
     fit = width is not None and any(name in record for name in _BULKY)
     pairs = [
-        (key, _console_value(value))
+        (printable(str(key)), _console_value(value))
         for key, value in record.items()
         if key not in HEAD and not (fit and value is None)
     ]
@@ -85,7 +106,7 @@ def render_console(
         extras = _fit(pairs, room)
         if len(extras) > room:  # the fields alone are too wide: cut the line at the width
             extras = extras[: max(room - 1, 0)] + "…"
-    head = f"{level:<7}"
+    head = f"{printable(level):<7}"
     if color:
         head = f"{_COLORS.get(level, '')}{head}\x1b[0m"
-    return f"{prefix}{clock} {head} {text}" + (f"  {extras}" if extras else "")
+    return f"{prefix}{printable(clock)} {head} {text}" + (f"  {extras}" if extras else "")

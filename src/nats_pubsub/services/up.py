@@ -83,8 +83,7 @@ def make_emitter(log: Logger | None, console: bool, copy: IO[bytes] | None = Non
     """How output reaches the terminal: JSON passed through, or readable console lines; with
     `copy` (LOG_FILE) every JSON line is also appended there, and keeps being appended when the
     terminal's pipe is gone (`make run | tee` after Ctrl+C)."""
-    from nats_pubsub.log_console import terminal_width
-    from nats_pubsub.logs import render_console
+    from nats_pubsub.log_console import printable, render_console, terminal_width
 
     decoder = msgspec.json.Decoder()
     colors: dict[str, str] = {}
@@ -113,8 +112,9 @@ def make_emitter(log: Logger | None, console: bool, copy: IO[bytes] | None = Non
                 cut = None if width is None or name is None else width
                 line_text = render_console(record, color=color, prefix=tag, width=cut)
                 text = (line_text + "\n").encode()
-            else:
-                text = tag.encode() + line
+            else:  # not a record: shown as text, escaped like every console value
+                shown = printable(line.decode("utf-8", "backslashreplace").rstrip("\n"))
+                text = f"{tag}{shown}\n".encode()
         if log is not None:
             log.flush()
         if out is None:
