@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from nats_pubsub.child_output import Line, pump
 from nats_pubsub.config import UpSettings, mask_url
 from nats_pubsub.embedded import EmbeddedServer
 from nats_pubsub.logs import Logger, LogSink
@@ -68,15 +69,26 @@ async def _pump(
     emit: Emit,
     started: asyncio.Event,
     subscribed: asyncio.Event,
+    log: Logger,
 ) -> None:
     """Show a child's output; `started` once it writes (its service runs, its signal handlers
-    are in place), `subscribed` once it has subscribed."""
-    while line := await stream.readline():
-        started.set()
-        if not subscribed.is_set() and _SUBSCRIBED in line:
+    are in place), `subscribed` once it has subscribed. Lines of any length are read (the child
+    never blocks on its pipe); one over 1 MiB is replaced by a WARNING saying so."""
+
+    def on_line(line: Line) -> None:
+        if line.dropped:
+            log.warning(
+                "Service output line too long, cut",
+                service=name,
+                size_bytes=len(line.data) - 1 + line.dropped,
+                preview=line.data[:200].decode("utf-8", "backslashreplace"),
+            )
+            return
+        if not subscribed.is_set() and _SUBSCRIBED in line.data:
             subscribed.set()
-        emit(name, line)
-    started.set()  # it exited: nothing to wait for
+        emit(name, line.data)
+
+    await pump(stream, on_line, started)
 
 
 def make_emitter(log: Logger | None, console: bool, copy: IO[bytes] | None = None) -> Emit:
@@ -209,7 +221,9 @@ async def run_up(
         children[name] = proc
         assert proc.stdout is not None
         subscribed, started[name] = asyncio.Event(), asyncio.Event()
-        pumps.append(asyncio.create_task(_pump(name, proc.stdout, emit, started[name], subscribed)))
+        pumps.append(
+            asyncio.create_task(_pump(name, proc.stdout, emit, started[name], subscribed, log))
+        )
         return subscribed
 
     ready = [await spawn(name, args) for name, args in CONSUMERS]
