@@ -190,7 +190,9 @@ def metrics_options(func: Callable[..., Any]) -> Callable[..., Any]:
         type=int,
         help="Serve /metrics, /healthz, /readyz on this port, 0 = any [env METRICS_PORT]",
     )(func)
-    return click.option("--metrics-host", help="[env METRICS_HOST, default 0.0.0.0]")(func)
+    return click.option(
+        "--metrics-host", help="Address to serve them on [env METRICS_HOST, default 127.0.0.1]"
+    )(func)
 
 
 def stderr_logger(name: str, log_format: str, log_level: str) -> Logger:

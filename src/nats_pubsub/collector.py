@@ -33,6 +33,7 @@ from nats_pubsub.metrics import (
     CONNECTED,
     CONNECTION_ERRORS,
     DECLINES,
+    HTTP_DROPPED,
     IGNORED,
     INVALID,
     JETSTREAM_ATTRIBUTES,
@@ -110,6 +111,7 @@ class MetricSources:
     capture: SubjectStats | None = None
     consume: ConsumeStats | None = None  # a JetStream consumer's acks, redeliveries, dead letters
     connection: ConnectionState | None = None
+    dropped_connections: int = 0  # the endpoint's own: HTTP connections closed at its cap
 
 
 def _package_version() -> str:
@@ -150,6 +152,7 @@ class ServiceCollector(Collector):
         if src.capture is not None:
             yield from self._capture(src.capture)
         yield from self._jetstream()
+        yield self._single(HTTP_DROPPED, src.dropped_connections)
         if src.connection is not None:
             conn = src.connection
             yield self._single(RECONNECTS, conn.reconnects)

@@ -1,9 +1,13 @@
 """The HTTP endpoint on METRICS_PORT: `/metrics` for Prometheus, `/healthz` and `/readyz` probes.
 
-It runs inside the service's event loop. `with_endpoint` wraps a service's main coroutine: it
-starts the endpoint before the service connects (so `/healthz` answers while NATS is still being
-retried) and stops it after the service returns. The service calls `expose(...)` once its main
-loop runs, handing over the counters it keeps; from then on `/readyz` follows the connection.
+It runs inside the service's event loop, on 127.0.0.1 unless METRICS_HOST says otherwise, and
+holds at most `MAX_CONNECTIONS` connections: a new one beyond that closes the oldest connection
+still waiting for its request (or itself, when none is), so idle connections can neither use up
+the process's file descriptors nor keep a probe out. `with_endpoint` wraps a service's main
+coroutine: it starts the endpoint before the service connects (so `/healthz` answers while NATS
+is still being retried) and stops it after the service returns. The service calls `expose(...)`
+once its main loop runs, handing over the counters it keeps; from then on `/readyz` follows the
+connection.
 `check_ready` is the client side, behind `nats-pubsub health`.
 """
 
@@ -26,6 +30,7 @@ if TYPE_CHECKING:  # prometheus_client and the collector load only when an endpo
     from nats_pubsub.stats import ConsumeStats, PublishStats, ReceiveStats
 
 __all__ = [
+    "MAX_CONNECTIONS",
     "Endpoint",
     "check_ready",
     "expose",
@@ -38,6 +43,7 @@ ServiceMain = Callable[[asyncio.Event], Awaitable[int]]
 Response = tuple[int, str, bytes]
 
 _REQUEST_TIMEOUT: Final = 5.0
+MAX_CONNECTIONS: Final = 32
 _MAX_HEAD_BYTES: Final = 8192
 _JSON: Final = "application/json"
 _REASONS: Final = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}
@@ -71,7 +77,10 @@ class Endpoint:
         self.running = False
         self.stop: asyncio.Event | None = None
         self.port: int | None = None
+        self.max_connections = MAX_CONNECTIONS
         self._server: asyncio.Server | None = None
+        self._open = 0
+        self._waiting: dict[asyncio.StreamWriter, None] = {}  # no request yet, oldest first
 
     def state(self) -> tuple[bool, str]:
         """(ready, reason) right now."""
@@ -110,12 +119,38 @@ class Endpoint:
                 await asyncio.wait_for(self._server.wait_closed(), 2.0)
             self._server = None
 
+    def _make_room(self, writer: asyncio.StreamWriter) -> bool:
+        """At the connection cap: close the oldest connection still waiting for its request, or
+        else the new one (`writer`); False when the new one was closed."""
+        if self._open < self.max_connections:
+            return True
+        self.sources.dropped_connections += 1
+        if not self._waiting:
+            writer.transport.abort()
+            return False
+        oldest = next(iter(self._waiting))
+        del self._waiting[oldest]
+        oldest.transport.abort()  # its handler's read fails at once, and it ends
+        return True
+
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if not self._make_room(writer):
+            return
+        self._open += 1
+        self._waiting[writer] = None
+        try:
+            await self._answer(reader, writer)
+        finally:
+            self._waiting.pop(writer, None)
+            self._open -= 1
+
+    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), _REQUEST_TIMEOUT)
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, OSError):
             writer.close()
             return
+        self._waiting.pop(writer, None)
         parts = head[:_MAX_HEAD_BYTES].split(b"\r\n", 1)[0].decode("latin-1").split()
         if len(parts) == 3:
             method = parts[0]

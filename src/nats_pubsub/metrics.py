@@ -78,6 +78,11 @@ JS_DEAD_LETTERED: Final = _spec(
 RECONNECTS: Final = _spec("reconnects_total", "counter", "Reconnections to NATS")
 CONNECTION_ERRORS: Final = _spec("connection_errors_total", "counter", "Errors the client reported")
 CONNECTED: Final = _spec("connected", "gauge", "1 while connected to NATS")
+HTTP_DROPPED: Final = _spec(
+    "http_connections_dropped_total",
+    "counter",
+    "Connections to this endpoint closed because it held its maximum",
+)
 
 METRICS: Final = (
     BUILD_INFO,
@@ -103,6 +108,7 @@ METRICS: Final = (
     RECONNECTS,
     CONNECTION_ERRORS,
     CONNECTED,
+    HTTP_DROPPED,
 )
 
 # The stats attributes each JetStream counter is read from, first found wins; a stats object

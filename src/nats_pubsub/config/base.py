@@ -120,7 +120,7 @@ class CommonSettings(CommonProperties, SecuritySettings, BaseSettings):
     drain_timeout: float = Field(default=10.0, gt=0)
     # The /metrics, /healthz and /readyz endpoint: off unless a port is given.
     metrics_port: int | None = Field(default=None, ge=0, le=65535)
-    metrics_host: str = "0.0.0.0"
+    metrics_host: str = "127.0.0.1"  # containers set 0.0.0.0 (deploy/Dockerfile)
 
     @field_validator("nats_url")
     @classmethod
