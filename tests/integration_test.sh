@@ -10,6 +10,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODE="${1:-embedded}"
+if [[ "$MODE" == compose ]]; then
+  # The stack refuses to start without credentials (deploy/docker-compose.yml): throwaway ones.
+  export NATS_USER="${NATS_USER:-integration}"
+  export NATS_PASSWORD="${NATS_PASSWORD:-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}"
+  export GRAFANA_ADMIN_PASSWORD="${GRAFANA_ADMIN_PASSWORD:-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}"
+fi
 PY="${PYTHON:-.venv/bin/python}"
 WORK="$(mktemp -d)"
 PIDS=()

@@ -79,11 +79,37 @@ def compose() -> dict[str, Any]:
     return data
 
 
+# What a user's .env gives the stack (the variables it cannot start without).
+SAMPLE_ENV = {
+    "NATS_USER": "stack",
+    "NATS_PASSWORD": "sample-password",
+    "GRAFANA_ADMIN_PASSWORD": "sample-admin-password",
+}
+_VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)(?:(:-|:\?)([^}]*))?\}")
+
+
+def interpolate(text: str, env: dict[str, str]) -> str:
+    """`${VAR}`, `${VAR:-default}` and `${VAR:?error}` replaced as `docker compose` does; a
+    required variable unset or empty raises ValueError with its message."""
+
+    def value(match: re.Match[str]) -> str:
+        name, kind, rest = match.groups()
+        given = env.get(name, "")
+        if given:
+            return given
+        if kind == ":?":
+            raise ValueError(f"required variable {name} is missing a value: {rest}")
+        return rest if kind == ":-" else ""
+
+    return _VARIABLE.sub(value, text)
+
+
 def test_compose_validates_against_the_spec() -> None:
-    """The Compose Specification implementation accepts the file, merge keys applied."""
+    """The Compose Specification implementation accepts the file as compose reads it with a
+    .env (variables interpolated), merge keys applied."""
     from compose_spec import PyOptions
 
-    parsed = PyOptions(apply_merge=True).from_yaml(COMPOSE.read_text())
+    parsed = PyOptions(apply_merge=True).from_yaml(interpolate(COMPOSE.read_text(), SAMPLE_ENV))
     parsed.validate()
     assert set(parsed.service_names()) == set().union(*PROFILES.values())
 
@@ -94,7 +120,16 @@ def test_compose_spec_rejects_an_unknown_key() -> None:
 
     broken = COMPOSE.read_text().replace('    command: ["subscribe"]', "    comand: [subscribe]")
     with pytest.raises(ValueError, match="comand"):
-        PyOptions(apply_merge=True).from_yaml(broken).validate()
+        PyOptions(apply_merge=True).from_yaml(interpolate(broken, SAMPLE_ENV)).validate()
+
+
+@pytest.mark.parametrize("missing", sorted(SAMPLE_ENV))
+def test_compose_will_not_start_without_the_secrets(missing: str) -> None:
+    """Without NATS_USER, NATS_PASSWORD or GRAFANA_ADMIN_PASSWORD in .env, compose stops with
+    a message naming it (no default credentials anywhere)."""
+    env = {name: value for name, value in SAMPLE_ENV.items() if name != missing}
+    with pytest.raises(ValueError, match=f"{missing} is missing a value: set {missing} in .env"):
+        interpolate(COMPOSE.read_text(), env)
 
 
 def test_profiles_are_as_documented(compose: dict[str, Any]) -> None:
@@ -249,3 +284,82 @@ def test_promtool_accepts(args: tuple[str, str], path: str) -> None:
         [promtool, *args, str(DEPLOY / path)], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- the stack is closed by default ------------------------------------------------------------
+
+_BIND = "${BIND_ADDRESS:-127.0.0.1}"
+_MEMORY = re.compile(r"^\d+[kmg]$")
+
+
+def test_published_ports_bind_loopback_unless_told(compose: dict[str, Any]) -> None:
+    """Every published port names its host address: 127.0.0.1 unless BIND_ADDRESS says."""
+    published = 0
+    for name, service in compose["services"].items():
+        for port in service.get("ports", []):
+            published += 1
+            assert isinstance(port, str), f"{name}: {port!r}"
+            assert port.startswith(_BIND + ":"), f"{name} publishes {port} on every interface"
+    assert published >= 4
+
+
+def test_loki_is_not_published(compose: dict[str, Any]) -> None:
+    """Loki takes unauthenticated pushes: reachable only inside the stack."""
+    assert "ports" not in compose["services"]["loki"]
+    assert "auth_enabled: false" in (DEPLOY / "loki/loki.yml").read_text()  # why it must not be
+
+
+def test_grafana_needs_an_admin_password_and_no_anonymous_viewers(
+    compose: dict[str, Any],
+) -> None:
+    """No default admin password (compose refuses to start without one), anonymous access off."""
+    env = compose["services"]["grafana"]["environment"]
+    assert env["GF_SECURITY_ADMIN_PASSWORD"].startswith("${GRAFANA_ADMIN_PASSWORD:?")
+    assert env["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+    assert "GF_AUTH_ANONYMOUS_ORG_ROLE" not in env
+
+
+def test_nats_credentials_are_required_and_given_to_everyone(compose: dict[str, Any]) -> None:
+    """The NATS servers and every one of our services get NATS_USER and NATS_PASSWORD from
+    .env, required (`:?`): no stack runs without them."""
+    for name in [*APP_SERVICES, "nats", "nats-1", "nats-2", "nats-3"]:
+        env = compose["services"][name]["environment"]
+        for variable in ("NATS_USER", "NATS_PASSWORD"):
+            assert env[variable].startswith("${" + variable + ":?"), f"{name}: {variable}"
+
+
+def test_every_service_has_a_memory_limit(compose: dict[str, Any]) -> None:
+    """A runaway service is stopped by its limit, not by the host."""
+    for name, service in compose["services"].items():
+        assert _MEMORY.match(str(service.get("mem_limit", ""))), f"{name} has no mem_limit"
+
+
+def _authorization_block(config: str) -> str:
+    text = (DEPLOY / config).read_text()
+    start = text.index("authorization {")
+    return text[start : text.index("\n}\n", start) + 3]
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("config", ["nats/nats.conf", "nats/cluster.conf"])
+def test_nats_configuration_refuses_clients_without_the_env_credentials(
+    start_server: Any, run_cli: Any, config: str, tmp_path: Path
+) -> None:
+    """The shipped authorization block, run by a real nats-server with NATS_USER and
+    NATS_PASSWORD in its environment (as compose runs it): a client without them, or with a
+    wrong password, is refused; a client with them connects."""
+    creds = {"NATS_USER": "stack", "NATS_PASSWORD": "from-the-env-file"}
+    block = tmp_path / "authorization.conf"
+    block.write_text(_authorization_block(config))
+    assert "$NATS_USER" in block.read_text()
+    server = start_server(config_file=block, env=creds)
+    refused = run_cli("publish", "--count", "1", url=server.url)
+    assert refused.wait() == 1, refused.output()
+    [record] = refused.logs.where("Could not connect to NATS")
+    assert "authorization" in record["error"].lower()
+    wrong = run_cli(
+        "publish", "--count", "1", url=server.url, env={**creds, "NATS_PASSWORD": "guess"}
+    )
+    assert wrong.wait() == 1, wrong.output()
+    accepted = run_cli("publish", "--count", "1", url=server.url, env=creds)
+    assert accepted.wait() == 0, accepted.output()
