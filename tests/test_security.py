@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from nats_pubsub.cli_security import secret_flags_given
 from nats_pubsub.config import PublisherSettings, load_settings
 from nats_pubsub.config.security import SECURITY_FLAGS, auth_conflicts
 from nats_pubsub.errors import ConfigError, NatsAuthError
@@ -128,16 +129,36 @@ def test_nkey_seed_check_only_raises_auth_errors(content: bytes) -> None:
     assert problem is None or "seed.nk" in problem
 
 
-def test_as_env_gives_a_child_the_settings_given(tmp_path: Path) -> None:
-    """The fields set become their natscli variables: secrets in clear, files absolute."""
-    ca = tmp_path / "ca.pem"
-    ca.write_text("x")
-    settings = load_settings(
-        PublisherSettings, nats_user="alice", nats_password="pw-123", nats_ca=ca
-    )
-    assert settings.as_env() == {
-        "NATS_USER": "alice",
-        "NATS_PASSWORD": "pw-123",
-        "NATS_CA": str(ca.resolve()),
-    }
-    assert load_settings(PublisherSettings).as_env() == {}
+def test_secret_files_count_as_their_secret() -> None:
+    """A password file pairs with the user like a password; a token file is a token."""
+    assert auth_conflicts({"nats_user", "nats_password_file"}) == []
+    assert "needs" in auth_conflicts({"nats_password_file"})[0]
+    assert "cannot be combined" in auth_conflicts({"nats_token", "nats_token_file"})[0]
+    assert "cannot be combined" in auth_conflicts({"nats_user", "nats_token_file"})[0]
+    both = auth_conflicts({"nats_user", "nats_password", "nats_password_file"})
+    assert any("give the password one way" in problem for problem in both)
+
+
+def test_secret_file_is_read_when_connecting(tmp_path: Path) -> None:
+    """The client options carry the file's secret (without its line break)."""
+    secret = tmp_path / "pw"
+    secret.write_text("pw-from-file\n")
+    settings = load_settings(PublisherSettings, nats_user="u", nats_password_file=secret)
+    assert client_security_options(settings, settings.servers)["password"] == "pw-from-file"
+    assert auth_method(settings) == "user"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "flags"),
+    [
+        ({"nats_password": "p", "nats_user": "u"}, ["--password"]),
+        ({"nats_token": "t"}, ["--token"]),
+        ({"nats_url": "nats://u:p@host:4222"}, ["--url"]),
+        ({"nats_url": "nats://a:4222,nats://TOKEN@b:4222"}, ["--url"]),
+        ({"nats_url": "nats://host:4222", "nats_password_file": Path("f")}, []),
+        ({"nats_password": None}, []),
+    ],
+)
+def test_secret_flags_given(overrides: dict[str, object], flags: list[str]) -> None:
+    """Which flags put a secret on the command line."""
+    assert secret_flags_given(overrides) == flags

@@ -19,7 +19,7 @@ from nats_pubsub.cli_options import (
     stderr_logger,
 )
 from nats_pubsub.config import ReplaySettings, ServerSettings, StreamsSettings, UpSettings
-from nats_pubsub.errors import EmbeddedServerError, PortInUseError
+from nats_pubsub.errors import ConfigError, EmbeddedServerError, PortInUseError
 from nats_pubsub.health import check_ready, readyz_url
 from nats_pubsub.launch import is_console, make_logger
 from nats_pubsub.lifecycle import run_service
@@ -117,6 +117,8 @@ def up(store_dir: Path | None, http_port: int | None, log_file: Path | None, **c
         )
         try:
             code = run_service(lambda stop: run_up(settings, log, stop, console, copy), log)
+        except ConfigError as exc:  # a service's settings (from the environment) are invalid
+            fail(f"configuration error: {exc}", 2)
         except PortInUseError as exc:
             fail(str(exc), 2)
         except EmbeddedServerError as exc:

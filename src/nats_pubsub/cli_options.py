@@ -9,7 +9,7 @@ from typing import Any, NoReturn
 
 import click
 
-from nats_pubsub.cli_security import security_options
+from nats_pubsub.cli_security import secret_flags_given, secret_warning, security_options
 from nats_pubsub.config import load_settings
 from nats_pubsub.errors import ConfigError
 from nats_pubsub.logs import Logger, LogSink
@@ -136,13 +136,20 @@ def command_flags(command: click.Command) -> dict[str, str]:
 
 def build_settings(cls: type[Any], **overrides: Any) -> Any:
     """Settings of `cls` from flags, environment and defaults; exit 2 with the reason if invalid
-    (naming the environment variable and, if this command has one, the flag)."""
+    (naming the environment variable and, if this command has one, the flag).
+
+    A secret given by flag is taken, with one warning line on stderr (it is readable in `ps`).
+    """
     context = click.get_current_context(silent=True)
     flags = command_flags(context.command) if context is not None else None
     try:
-        return load_settings(cls, flags, **overrides)
+        settings = load_settings(cls, flags, **overrides)
     except ConfigError as exc:
         fail(f"configuration error: {exc}", 2)
+    secret_flags = secret_flags_given(overrides)
+    if secret_flags:
+        click.echo(f"nats-pubsub: {secret_warning(secret_flags)}", err=True)
+    return settings
 
 
 def connection_options(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -24,7 +24,16 @@ from nats_pubsub.logs import Logger, stdout_sink
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-__all__ = ["NO_EXEC_ENV", "SERVICES", "is_console", "main", "make_logger", "run", "start"]
+__all__ = [
+    "NO_EXEC_ENV",
+    "SERVICES",
+    "is_console",
+    "launch_argv",
+    "main",
+    "make_logger",
+    "run",
+    "start",
+]
 
 NO_EXEC_ENV = "NATS_PUBSUB_NO_EXEC"
 
@@ -89,10 +98,18 @@ def _exec_possible() -> bool:
     return any(os.path.realpath(entry or os.curdir) == root for entry in kept)
 
 
-def _exec(command: str, payload: bytes) -> None:
-    """Write `payload` into a pipe the new interpreter inherits, and exec it."""
+def launch_argv(command: str, fd: int) -> list[str]:
+    """The command line of a lean interpreter running `command` with settings read from `fd`
+    (this interpreter's flags carried over: -X, -W, -O, -E, ... as multiprocessing does)."""
     import subprocess
 
+    flags = subprocess._args_from_interpreter_flags()  # type: ignore[attr-defined]
+    safe_path = [] if sys.flags.safe_path else ["-P"]
+    return [sys.executable, *flags, *safe_path, "-m", __name__, command, str(fd)]
+
+
+def _exec(command: str, payload: bytes) -> None:
+    """Write `payload` into a pipe the new interpreter inherits, and exec it."""
     read_fd, write_fd = os.pipe()
     try:
         os.set_blocking(write_fd, False)  # a full pipe must not hang us: run here instead
@@ -103,10 +120,7 @@ def _exec(command: str, payload: bytes) -> None:
         os.close(write_fd)
     if written == len(payload):
         os.set_inheritable(read_fd, True)
-        # -X, -W, -O, -E, ... carry over (the helper multiprocessing and test.support use)
-        flags = subprocess._args_from_interpreter_flags()  # type: ignore[attr-defined]
-        safe_path = [] if sys.flags.safe_path else ["-P"]
-        argv = [sys.executable, *flags, *safe_path, "-m", __name__, command, str(read_fd)]
+        argv = launch_argv(command, read_fd)
         sys.stdout.flush()
         sys.stderr.flush()
         with contextlib.suppress(OSError):  # e.g. the interpreter went away: run here

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -19,6 +20,7 @@ __all__ = [
     "client_security_options",
     "creds_problem",
     "nkey_seed_problem",
+    "read_secret_file",
     "wants_tls",
 ]
 
@@ -107,13 +109,26 @@ def check_creds(content: bytes, where: str) -> None:
         raise NatsAuthError(f"{where} (NATS_CREDS) is not a valid .creds file: {problem}")
 
 
+def read_secret_file(path: Path) -> str:
+    """The secret a `--password-file` / `--token-file` holds: its text, without the line break
+    that ends it."""
+    return path.read_text(encoding="utf-8").rstrip("\r\n")
+
+
+def _secret(value: Any, path: Path | None) -> str | None:
+    """A secret given directly (SecretStr-like) or in a file; None when neither is."""
+    if value is not None:
+        return str(value.get_secret_value())
+    return read_secret_file(path) if path is not None else None
+
+
 def auth_method(settings: SecuritySettings) -> str | None:
     """Which credentials the settings carry, for the `Connected to NATS` record (no secrets)."""
     if settings.nats_creds is not None:
         return "creds"
     if settings.nats_nkey is not None:
         return "nkey"
-    if settings.nats_token is not None:
+    if settings.nats_token is not None or settings.nats_token_file is not None:
         return "token"
     if settings.nats_user is not None:
         return "user"
@@ -125,10 +140,12 @@ def client_security_options(settings: SecuritySettings, servers: list[str]) -> d
     options: dict[str, Any] = {}
     if settings.nats_user is not None:
         options["user"] = settings.nats_user
-        if settings.nats_password is not None:
-            options["password"] = settings.nats_password.get_secret_value()
-    if settings.nats_token is not None:
-        options["token"] = settings.nats_token.get_secret_value()
+        password = _secret(settings.nats_password, settings.nats_password_file)
+        if password is not None:
+            options["password"] = password
+    token = _secret(settings.nats_token, settings.nats_token_file)
+    if token is not None:
+        options["token"] = token
     if settings.nats_nkey is not None:
         check_nkey_seed(settings.nats_nkey.read_bytes(), str(settings.nats_nkey))
         options["nkeys_seed"] = str(settings.nats_nkey)

@@ -55,5 +55,5 @@ def test_up_help_names_every_service_it_starts() -> None:
     )
     text = " ".join(done.stdout.split())
     assert "nats-server" in text
-    for _, args in STACK:
-        assert f"({args[0]}" in text, args[0]
+    for service in STACK:
+        assert f"({service.command}" in text, service.command

@@ -2,7 +2,9 @@
 
 Variable names follow natscli (`NATS_USER`, `NATS_PASSWORD`, `NATS_CREDS`, `NATS_NKEY`, `NATS_CA`,
 `NATS_CERT`, `NATS_KEY`), plus `NATS_TOKEN` and `NATS_TLS_HOSTNAME`. Secrets are `SecretStr`, so
-they never print, and configuration errors never echo them.
+they never print, and configuration errors never echo them. `NATS_PASSWORD_FILE` and
+`NATS_TOKEN_FILE` name a file holding the secret instead, read when the client connects, so the
+secret is on no command line, in no environment, and in no settings handed to another process.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from nats_pubsub.config.common import (
     DEFAULT_RECONNECT_BUFFER_SIZE,
     SecurityProperties,
 )
-from nats_pubsub.security import creds_problem, nkey_seed_problem
+from nats_pubsub.security import creds_problem, nkey_seed_problem, read_secret_file
 
 __all__ = [
     "DEFAULT_PENDING_BYTES_LIMIT",
@@ -36,7 +38,9 @@ __all__ = [
 SECURITY_FLAGS = {
     "nats_user": "--user",
     "nats_password": "--password",
+    "nats_password_file": "--password-file",
     "nats_token": "--token",
+    "nats_token_file": "--token-file",
     "nats_creds": "--creds",
     "nats_nkey": "--nkey",
     "nats_ca": "--tlsca",
@@ -55,12 +59,22 @@ def _name(field: str) -> str:
 def auth_conflicts(given: set[str]) -> list[str]:
     """Why this set of configured credential fields cannot be used together (empty if it can)."""
     problems = []
-    methods = [f for f in ("nats_user", "nats_token", "nats_nkey", "nats_creds") if f in given]
+    methods = [
+        f
+        for f in ("nats_user", "nats_token", "nats_token_file", "nats_nkey", "nats_creds")
+        if f in given
+    ]
     if len(methods) > 1:
         names = " and ".join(_name(f) for f in methods)
         problems.append(f"{names} cannot be combined: choose one way to authenticate")
-    if "nats_password" in given and "nats_user" not in given:
-        problems.append(f"{_name('nats_password')} needs {_name('nats_user')}")
+    if {"nats_password", "nats_password_file"} <= given:
+        problems.append(
+            f"{_name('nats_password')} and {_name('nats_password_file')} cannot be combined: "
+            "give the password one way"
+        )
+    for password in ("nats_password", "nats_password_file"):
+        if password in given and "nats_user" not in given:
+            problems.append(f"{_name(password)} needs {_name('nats_user')}")
     if ("nats_cert" in given) != ("nats_key" in given):
         problems.append(
             f"{_name('nats_cert')} and {_name('nats_key')} go together: give both or neither"
@@ -76,7 +90,9 @@ class SecuritySettings(SecurityProperties, BaseSettings):
 
     nats_user: str | None = None
     nats_password: SecretStr | None = None
+    nats_password_file: Path | None = None
     nats_token: SecretStr | None = None
+    nats_token_file: Path | None = None
     nats_creds: Path | None = None
     nats_nkey: Path | None = None
     nats_ca: Path | None = None
@@ -89,7 +105,15 @@ class SecuritySettings(SecurityProperties, BaseSettings):
     pending_bytes_limit: int = Field(default=DEFAULT_PENDING_BYTES_LIMIT, ge=1)
     reconnect_buffer_size: int = Field(default=DEFAULT_RECONNECT_BUFFER_SIZE, ge=1)
 
-    @field_validator("nats_creds", "nats_nkey", "nats_ca", "nats_cert", "nats_key")
+    @field_validator(
+        "nats_creds",
+        "nats_nkey",
+        "nats_ca",
+        "nats_cert",
+        "nats_key",
+        "nats_password_file",
+        "nats_token_file",
+    )
     @classmethod
     def _readable(cls, value: Path | None) -> Path | None:
         if value is None:
@@ -98,6 +122,13 @@ class SecuritySettings(SecurityProperties, BaseSettings):
             raise ValueError(f"no such file: {str(value)!r}")
         if not os.access(value, os.R_OK):
             raise ValueError(f"file is not readable: {str(value)!r}")
+        return value
+
+    @field_validator("nats_password_file", "nats_token_file")
+    @classmethod
+    def _holds_a_secret(cls, value: Path | None) -> Path | None:
+        if value is not None and not read_secret_file(value):
+            raise ValueError(f"{value} is empty: it should hold the secret alone, on one line")
         return value
 
     @field_validator("nats_creds")
@@ -115,20 +146,6 @@ class SecuritySettings(SecurityProperties, BaseSettings):
         if value is not None and nkey_seed_problem(value.read_bytes().strip()) is not None:
             raise ValueError(f"{value} is not a valid NKey seed: expected one line beginning SU")
         return value
-
-    def as_env(self) -> dict[str, str]:
-        """The security settings given, as the environment variables that give them to a child
-        process (`up`'s services): secrets in clear, files as absolute paths."""
-        env: dict[str, str] = {}
-        for name in SECURITY_FLAGS:
-            value = getattr(self, name)
-            if isinstance(value, SecretStr):
-                env[name.upper()] = value.get_secret_value()
-            elif isinstance(value, Path):
-                env[name.upper()] = str(value.resolve())
-            elif value is not None:
-                env[name.upper()] = str(value)
-        return env
 
     @model_validator(mode="after")
     def _compatible(self) -> Self:

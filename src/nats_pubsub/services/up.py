@@ -18,19 +18,16 @@ from nats_pubsub.config import UpSettings, mask_url
 from nats_pubsub.embedded import EmbeddedServer
 from nats_pubsub.logs import Logger, LogSink
 from nats_pubsub.services.server import server_line_logger
+from nats_pubsub.services.up_services import (
+    CONSUMERS,
+    PRODUCERS,
+    StackService,
+    service_settings,
+    spawn_service,
+)
 
 __all__ = ["STACK", "copying_logger", "make_emitter", "run_up"]
 
-# (name shown in the logs, CLI arguments of the service). Consumers come first: producers start
-# only once every consumer has subscribed, so core NATS does not drop the first messages.
-CONSUMERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("subscriber", ("subscribe", "--source", "subscriber")),
-    ("logger", ("monitor", "--subject", ">", "--source", "message-logger")),  # all the traffic
-)
-PRODUCERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("publisher", ("publish", "--source", "publisher")),
-    ("payments", ("payments", "--source", "payment-publisher")),
-)
 STACK = CONSUMERS + PRODUCERS
 _SUBSCRIBED = b'"message":"Subscribed"'
 _READY_TIMEOUT = 60.0
@@ -175,8 +172,12 @@ async def run_up(
     console: bool,
     copy: IO[bytes] | None = None,
 ) -> int:
-    """Start (or reuse) a server, then the services; on stop, drain them and stop the server."""
+    """Start (or reuse) a server, then the services; on stop, drain them and stop the server.
+
+    Raises ConfigError, before anything starts, when a service's settings are invalid."""
     loop = asyncio.get_running_loop()
+    # Each service's settings, checked now; they reach it through a pipe (up_services.py).
+    planned = {svc.name: service_settings(svc, settings, settings.nats_url) for svc in STACK}
     url = settings.servers[0]
     parts = urlsplit(url)
     host, port = parts.hostname or "localhost", parts.port or 4222
@@ -198,26 +199,15 @@ async def run_up(
         log.warning("NATS server not reachable yet; services will keep retrying", url=mask_url(url))
 
     emit = make_emitter(log, console, copy)
-    # The services get what `up` was given, flags included: its URL and its security settings.
-    env = {**os.environ, **settings.as_env(), "NATS_URL": settings.nats_url, "LOG_FORMAT": "json"}
-    env.pop("METRICS_PORT", None)  # four services cannot share one metrics port
-    if server is not None:
-        env["NATS_URL"] = server.url
     children: dict[str, asyncio.subprocess.Process] = {}
     started: dict[str, asyncio.Event] = {}
     pumps = []
 
-    async def spawn(name: str, args: tuple[str, ...]) -> asyncio.Event:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "nats_pubsub",
-            *args,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            env=env,
-            start_new_session=True,  # Ctrl+C reaches us only; we stop children in order
-        )
+    async def spawn(service: StackService) -> asyncio.Event:
+        name, plan = service.name, planned[service.name]
+        if server is not None:  # the services use the server `up` started
+            plan = plan.model_copy(update={"nats_url": server.url})
+        proc = await spawn_service(service, plan)
         children[name] = proc
         assert proc.stdout is not None
         subscribed, started[name] = asyncio.Event(), asyncio.Event()
@@ -226,7 +216,7 @@ async def run_up(
         )
         return subscribed
 
-    ready = [await spawn(name, args) for name, args in CONSUMERS]
+    ready = [await spawn(service) for service in CONSUMERS]
 
     async def all_subscribed() -> None:
         for event in ready:
@@ -241,8 +231,8 @@ async def run_up(
     for pending in starting:
         pending.cancel()
     if not stop.is_set() and all(proc.returncode is None for proc in children.values()):
-        for name, args in PRODUCERS:
-            await spawn(name, args)
+        for service in PRODUCERS:
+            await spawn(service)
     log.info("Stack running; press Ctrl+C to stop", services=list(children))
 
     waits = {asyncio.create_task(p.wait()): n for n, p in children.items()}
@@ -258,7 +248,7 @@ async def run_up(
     stopper.cancel()
     # Producers first, so the consumers still receive what was last sent; then the consumers.
     for group in (PRODUCERS, CONSUMERS):
-        members = {name: children[name] for name, _ in group if name in children}
+        members = {svc.name: children[svc.name] for svc in group if svc.name in children}
         # A service still starting would die of the signal without a word: wait until it runs.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(
