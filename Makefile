@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench lock clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -28,6 +28,12 @@ lint: $(STAMP)  ## ruff and mypy --strict
 
 bench: $(STAMP)  ## side-by-side throughput ratios (not run by CI)
 	$(BIN)/python benchmarks/run.py
+
+lock: $(STAMP)  ## re-pin deploy/requirements.lock (hashes; what the image installs) from pyproject.toml
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra fast --universal --python-version 3.11 \
+		--generate-hashes --index-url https://pypi.org/simple \
+		--custom-compile-command "make lock" -o deploy/requirements.lock
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache
