@@ -26,7 +26,7 @@ from pathlib import Path
 from nats_pubsub.bench.memory import idle_rss_kib
 from nats_pubsub.bench.report import Summary
 from nats_pubsub.bench.runner import BenchRequest, run_bench
-from nats_pubsub.embedded import EmbeddedServer
+from nats_pubsub.server.embedded import EmbeddedServer
 
 Samples = dict[str, list[float]]
 

@@ -1,7 +1,7 @@
 """Event shapes the real peers send, and a hypothesis strategy for events with and without
 their optional fields, shared by the schema, subscriber-path and capture tests.
 
-Timestamps are formatted here with `datetime`, independently of `nats_pubsub.timeutil`.
+Timestamps are formatted here with `datetime`, independently of `nats_pubsub.domain.timeutil`.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
-"""Tests for nats_pubsub.batch_protocol: fast-ingest formats, replies and the watcher's steps."""
+"""Tests for domain.batch_protocol: fast-ingest formats, replies and the watcher's steps."""
 
 from __future__ import annotations
 
 import pytest
 from nats.protocol import command
 
-from nats_pubsub.batch_protocol import (
+from nats_pubsub.domain.batch_protocol import (
     END,
     FORGET,
     GIVE_UP,
@@ -20,7 +20,7 @@ from nats_pubsub.batch_protocol import (
     decode_reply,
     watch_step,
 )
-from nats_pubsub.wire import HEADER_OVERHEAD
+from nats_pubsub.domain.wire import HEADER_OVERHEAD
 
 TIMEOUT = 3.0
 

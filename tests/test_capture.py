@@ -1,4 +1,4 @@
-"""Tests for nats_pubsub.capture: rendering, classifying and counting any captured message."""
+"""Tests for domain.capture: rendering, classifying and counting any captured message."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nats_pubsub.capture import (
+from nats_pubsub.domain.capture import (
     DEFAULT_IGNORE,
     SubjectStats,
     capture,
@@ -21,7 +21,7 @@ from nats_pubsub.capture import (
     render_payload,
     should_log,
 )
-from nats_pubsub.logs import Logger, LogSink
+from nats_pubsub.logs.logger import Logger, LogSink
 
 LIMIT = 4096
 TXN = {

@@ -1,4 +1,4 @@
-"""Tests for nats_pubsub.capture_fast: the hot path logs exactly what capture() would."""
+"""Tests for nats_pubsub.domain.capture_fast: the hot path logs exactly what capture() would."""
 
 from __future__ import annotations
 
@@ -11,10 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nats_pubsub import logs
-from nats_pubsub.capture import EXTRACTED_FIELDS, capture
-from nats_pubsub.capture_fast import CAPTURED_FIELDS, capture_fast, capture_values, subject_is_error
-from nats_pubsub.logs import Logger, LogSink
+from nats_pubsub.domain.capture import EXTRACTED_FIELDS, capture
+from nats_pubsub.domain.capture_fast import (
+    CAPTURED_FIELDS,
+    capture_fast,
+    capture_values,
+    subject_is_error,
+)
+from nats_pubsub.logs import logger as logs
+from nats_pubsub.logs.logger import Logger, LogSink
 from tests.event_shapes import INVALID_SHAPES, PEER_SHAPES, events
 from tests.test_capture import EVENT, GARBAGE, LIMIT, TXN, json_values, logged_line
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nats_pubsub.child_output import Line, LineSplitter, pump
-from nats_pubsub.embedded import EmbeddedServer
-from nats_pubsub.timeutil import now_timestamp
+from nats_pubsub.domain.timeutil import now_timestamp
+from nats_pubsub.server.embedded import EmbeddedServer
+from nats_pubsub.services.child_output import Line, LineSplitter, pump
 from tests.conftest import CliFactory
 
 

@@ -7,7 +7,7 @@ import ssl
 import nats.errors as nerr
 import pytest
 
-from nats_pubsub.client_errors import map_error, server_dropped_us
+from nats_pubsub.connection.error_map import map_error, server_dropped_us
 from nats_pubsub.errors import NatsAuthError, NatsBufferFullError, NatsConnectError
 
 

@@ -14,8 +14,8 @@ from nats_pubsub.config import (
     mask_url,
     parse_servers,
 )
+from nats_pubsub.domain.schema import DEFAULT_EVENT_TYPES
 from nats_pubsub.errors import ConfigError
-from nats_pubsub.schema import DEFAULT_EVENT_TYPES
 
 ENV_VARS = (
     "NATS_URL",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nats_pubsub.connecting import retry_wait
+from nats_pubsub.connection.connect import retry_wait
 
 
 @pytest.mark.parametrize(

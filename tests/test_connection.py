@@ -1,4 +1,4 @@
-"""Tests for nats_pubsub.connection: frames written at once or queued (real server)."""
+"""Tests for nats_pubsub.connection.core: frames written at once or queued (real server)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from typing import Any
 import nats
 
 from nats_pubsub.config import PublisherSettings
-from nats_pubsub.connecting import connect
-from nats_pubsub.connection import Connection, write_now
-from nats_pubsub.embedded import EmbeddedServer
-from nats_pubsub.logs import Logger, LogSink
+from nats_pubsub.connection.connect import connect
+from nats_pubsub.connection.core import Connection, write_now
+from nats_pubsub.logs.logger import Logger, LogSink
+from nats_pubsub.server.embedded import EmbeddedServer
 
 
 async def _connect(url: str) -> Connection:

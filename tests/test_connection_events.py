@@ -9,16 +9,16 @@ from typing import Any
 
 import nats.errors as nerr
 
-from nats_pubsub.client_errors import map_error
-from nats_pubsub.cluster import meta_leader, route_count
-from nats_pubsub.connection_events import ConnectionEvents, is_power_of_two
+from nats_pubsub.connection.callbacks import ConnectionEvents, is_power_of_two
+from nats_pubsub.connection.error_map import map_error
 from nats_pubsub.errors import (
     NatsConnectionLost,
     NatsError,
     NatsPermissionError,
     NatsSlowConsumerError,
 )
-from nats_pubsub.logs import Logger, LogSink
+from nats_pubsub.logs.logger import Logger, LogSink
+from nats_pubsub.server.cluster import meta_leader, route_count
 
 
 def _events() -> tuple[ConnectionEvents, io.BytesIO]:

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nats_pubsub.embedded import EmbeddedServer
-from nats_pubsub.log_console import printable, render_console
-from nats_pubsub.logs import Logger, LogSink
-from nats_pubsub.timeutil import now_timestamp
+from nats_pubsub.domain.timeutil import now_timestamp
+from nats_pubsub.logs.console import printable, render_console
+from nats_pubsub.logs.logger import Logger, LogSink
+from nats_pubsub.server.embedded import EmbeddedServer
 from tests.conftest import CliFactory, publish_raw
 from tests.services.test_hostile_input_e2e import _event
 

@@ -1,4 +1,4 @@
-"""Tests for nats_pubsub.core_batch: a batch is what the ordinary publish path sends and logs."""
+"""Tests for domain.core_batch: a batch is what the ordinary publish path sends and logs."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ import json
 
 import pytest
 
-from nats_pubsub import logs
-from nats_pubsub.core_batch import CoreBatcher
-from nats_pubsub.events import EventFactory
-from nats_pubsub.log_lines import DIGITS, INT, Fill
-from nats_pubsub.logs import Logger, LogSink
-from nats_pubsub.schema import DEFAULT_EVENT_TYPES, encode
-from nats_pubsub.timeutil import format_ns, parse_timestamp_ns
-from nats_pubsub.wire import hpub_frame
+from nats_pubsub.domain.core_batch import CoreBatcher
+from nats_pubsub.domain.events import EventFactory
+from nats_pubsub.domain.schema import DEFAULT_EVENT_TYPES, encode
+from nats_pubsub.domain.timeutil import format_ns, parse_timestamp_ns
+from nats_pubsub.domain.wire import hpub_frame
+from nats_pubsub.logs import logger as logs
+from nats_pubsub.logs.lines import DIGITS, INT, Fill
+from nats_pubsub.logs.logger import Logger, LogSink
 
 _NAMES = ("message_id", "subject", "sequence", "size_bytes", "event_type")
 

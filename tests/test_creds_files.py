@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from nats_pubsub.config import PublisherSettings, load_settings
 from nats_pubsub.config.security import SECURITY_FLAGS
+from nats_pubsub.connection.auth import check_creds, creds_problem
 from nats_pubsub.errors import ConfigError, NatsAuthError
-from nats_pubsub.security import check_creds, creds_problem
 from tests.conftest import CliFactory, ServerFactory
 from tests.operator import OperatorSetup
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from nats_pubsub.cli import cli
+from nats_pubsub.cli.commands import cli
 from nats_pubsub.config import (
     MonitorSettings,
     PaymentSettings,
@@ -27,7 +27,7 @@ from nats_pubsub.config import (
     UpSettings,
 )
 from nats_pubsub.config.base import _FLAG_ONLY
-from nats_pubsub.metrics import METRICS, exposed_names
+from nats_pubsub.observability.metrics import METRICS, exposed_names
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -200,7 +200,7 @@ def _prometheus_exprs(dashboard: dict[str, Any]) -> list[str]:
 
 
 def test_dashboard_metrics_exist() -> None:
-    """Every metric a dashboard panel queries is defined in nats_pubsub.metrics."""
+    """Every metric a dashboard panel queries is defined in nats_pubsub.observability.metrics."""
     dashboard = json.loads((DEPLOY / "grafana/dashboards/nats-pubsub.json").read_text())
     defined = {name for spec in METRICS for name in exposed_names(spec)}
     exprs = _prometheus_exprs(dashboard)

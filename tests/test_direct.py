@@ -1,4 +1,4 @@
-"""Tests for nats_pubsub.direct: core messages handed to plain functions (real server)."""
+"""Tests for connection.direct: core messages handed to plain functions (real server)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from typing import Any
 import nats
 
 from nats_pubsub.config import SubscriberSettings
-from nats_pubsub.connecting import connect
-from nats_pubsub.connection import Connection
-from nats_pubsub.embedded import EmbeddedServer
-from nats_pubsub.logs import Logger, LogSink
+from nats_pubsub.connection.connect import connect
+from nats_pubsub.connection.core import Connection
+from nats_pubsub.logs.logger import Logger, LogSink
+from nats_pubsub.server.embedded import EmbeddedServer
 
 Received = list[tuple[str, str, bytes, dict[str, str] | None]]
 

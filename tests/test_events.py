@@ -1,12 +1,12 @@
-"""Tests for nats_pubsub.events: the publisher's events, as structs and as template bytes."""
+"""Tests for nats_pubsub.domain.events: the publisher's events, as structs and as template bytes."""
 
 from __future__ import annotations
 
 import pytest
 
-from nats_pubsub.events import EventFactory, describe_event_type
-from nats_pubsub.schema import DEFAULT_EVENT_TYPES, RANDOM_FIELD_VALUES, encode
-from nats_pubsub.timeutil import format_ns
+from nats_pubsub.domain.events import EventFactory, describe_event_type
+from nats_pubsub.domain.schema import DEFAULT_EVENT_TYPES, RANDOM_FIELD_VALUES, encode
+from nats_pubsub.domain.timeutil import format_ns
 
 STAMP = "2024-05-06T07:08:09.123456Z"
 

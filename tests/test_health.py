@@ -1,4 +1,4 @@
-"""Tests for nats_pubsub.health: the readiness decision, URLs, and the endpoint over real HTTP."""
+"""Tests for observability.health: the readiness decision, URLs, and the endpoint over real HTTP."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from nats_pubsub.health import Endpoint, check_ready, readiness, readyz_url
-from nats_pubsub.stats import PublishStats
+from nats_pubsub.domain.stats import PublishStats
+from nats_pubsub.observability.health import Endpoint, check_ready, readiness, readyz_url
 
 
 class FakeConnection:

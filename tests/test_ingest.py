@@ -1,4 +1,4 @@
-"""Tests for nats_pubsub.ingest: fast-ingest batches published to a real server's stream."""
+"""Tests for connection.fast_ingest: fast-ingest batches published to a real server's stream."""
 
 from __future__ import annotations
 
@@ -11,16 +11,16 @@ from typing import Any
 
 import pytest
 
-from nats_pubsub import batch_protocol
-from nats_pubsub.acks import PubAckInfo
-from nats_pubsub.connection import Connection
-from nats_pubsub.embedded import EmbeddedServer
-from nats_pubsub.events import EventFactory
-from nats_pubsub.ingest import AcksCallback, BatchWindow
-from nats_pubsub.ingest_build import IngestBatcher
-from nats_pubsub.jetstream import JetStream
-from nats_pubsub.logs import Logger, LogSink
-from nats_pubsub.streams import StreamSpec
+from nats_pubsub.connection.ack_window import PubAckInfo
+from nats_pubsub.connection.core import Connection
+from nats_pubsub.connection.fast_ingest import AcksCallback, BatchWindow
+from nats_pubsub.connection.js_streams import JetStream
+from nats_pubsub.domain import batch_protocol
+from nats_pubsub.domain.events import EventFactory
+from nats_pubsub.domain.ingest_build import IngestBatcher
+from nats_pubsub.domain.stream_rules import StreamSpec
+from nats_pubsub.logs.logger import Logger, LogSink
+from nats_pubsub.server.embedded import EmbeddedServer
 from tests.services.test_jetstream_e2e import stream_messages
 from tests.test_direct import _connect
 

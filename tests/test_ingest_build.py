@@ -1,4 +1,4 @@
-"""Tests for nats_pubsub.ingest_build: a run is what the ordinary fast-ingest path sends, and the
+"""Tests for domain.ingest_build: a run is what the ordinary fast-ingest path sends, and the
 acked lines are what the publisher's record emitter writes."""
 
 from __future__ import annotations
@@ -8,13 +8,14 @@ import json
 
 import pytest
 
-from nats_pubsub import ingest_build, logs
-from nats_pubsub.batch_protocol import OpenBatch
-from nats_pubsub.events import EventFactory
-from nats_pubsub.ingest_build import Built, IngestBatcher, LineFormat, acked_lines
-from nats_pubsub.log_lines import DIGITS, INT, Fill
-from nats_pubsub.logs import Logger, LogSink
-from nats_pubsub.schema import DEFAULT_EVENT_TYPES
+from nats_pubsub.domain import ingest_build
+from nats_pubsub.domain.batch_protocol import OpenBatch
+from nats_pubsub.domain.events import EventFactory
+from nats_pubsub.domain.ingest_build import Built, IngestBatcher, LineFormat, acked_lines
+from nats_pubsub.domain.schema import DEFAULT_EVENT_TYPES
+from nats_pubsub.logs import logger as logs
+from nats_pubsub.logs.lines import DIGITS, INT, Fill
+from nats_pubsub.logs.logger import Logger, LogSink
 
 TYPES = (*DEFAULT_EVENT_TYPES, "we%ird")
 SUFFIX = "@run%1"

@@ -9,8 +9,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nats_pubsub.log_bounds import CUT_MARK, bound, bound_fields, bound_values, cut_text
-from nats_pubsub.logs import Logger, LogSink
+from nats_pubsub.logs.bounds import CUT_MARK, bound, bound_fields, bound_values, cut_text
+from nats_pubsub.logs.logger import Logger, LogSink
 
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=40),

@@ -1,4 +1,4 @@
-"""Tests for nats_pubsub.log_lines and Logger.line_format: templated lines equal real records."""
+"""Tests for nats_pubsub.logs.lines and Logger.line_format: templated lines equal real records."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import io
 
 import pytest
 
-from nats_pubsub import logs
-from nats_pubsub.log_lines import INT, Fill, line_format
-from nats_pubsub.logs import Logger, LogSink
-from nats_pubsub.timeutil import stamp_parts
+from nats_pubsub.domain.timeutil import stamp_parts
+from nats_pubsub.logs import logger as logs
+from nats_pubsub.logs.lines import INT, Fill, line_format
+from nats_pubsub.logs.logger import Logger, LogSink
 
 AT = 1_714_979_289_123_456_789
 

@@ -1,4 +1,4 @@
-"""Tests for nats_pubsub.logs: JSON and console records, levels and the batching sink."""
+"""Tests for nats_pubsub.logs.logger: JSON and console records, levels and the batching sink."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from nats_pubsub.logs import Logger, LogSink, render_console, write_all
+from nats_pubsub.logs.logger import Logger, LogSink, render_console, write_all
 
 STAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 
@@ -405,7 +405,7 @@ def test_write_all_finishes_short_writes() -> None:
 
 _SIGNALLED_WRITER = """
 import asyncio, signal
-from nats_pubsub.logs import Logger, stdout_sink
+from nats_pubsub.logs.logger import Logger, stdout_sink
 log = Logger("t", stdout_sink())
 async def main():
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, lambda: None)

@@ -1,4 +1,4 @@
-"""Tests for nats_pubsub.metrics, .collector and the latency histogram: names, labels, values."""
+"""Tests for observability.metrics, .collector and the latency histogram: names, labels, values."""
 
 from __future__ import annotations
 
@@ -8,11 +8,16 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from nats_pubsub.capture import SubjectStats
-from nats_pubsub.collector import MetricSources, SubjectLabels, register
-from nats_pubsub.metrics import METRICS, exposed_names
-from nats_pubsub.payments import DECLINE_REASONS, PaymentStats, TransactionFactory
-from nats_pubsub.stats import LATENCY_BUCKETS_MS, LatencyHistogram, PublishStats, ReceiveStats
+from nats_pubsub.domain.capture import SubjectStats
+from nats_pubsub.domain.stats import (
+    LATENCY_BUCKETS_MS,
+    LatencyHistogram,
+    PublishStats,
+    ReceiveStats,
+)
+from nats_pubsub.domain.transactions import DECLINE_REASONS, PaymentStats, TransactionFactory
+from nats_pubsub.observability.collector import MetricSources, SubjectLabels, register
+from nats_pubsub.observability.metrics import METRICS, exposed_names
 
 _NAME = re.compile(r"nats_pubsub_[a-z][a-z0-9_]*")
 # Labels whose values come from a closed set in our code (subject is capped by SubjectLabels).

@@ -1,4 +1,4 @@
-"""Tests for nats_pubsub.payments: the transaction factory and the decline policy."""
+"""Tests for nats_pubsub.domain.transactions: the transaction factory and the decline policy."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nats_pubsub.payments import (
+from nats_pubsub.domain.schema import decode_payment, encode
+from nats_pubsub.domain.timeutil import now_timestamp
+from nats_pubsub.domain.transactions import (
     ACCEPTED_SUBJECT,
     AMOUNTS,
     CARD_TYPES,
@@ -27,8 +29,6 @@ from nats_pubsub.payments import (
     should_decline,
     transaction_log_fields,
 )
-from nats_pubsub.schema import decode_payment, encode
-from nats_pubsub.timeutil import now_timestamp
 
 STAMP = "2024-05-06T07:08:09.123456Z"
 ACCEPTED_ORDER = [

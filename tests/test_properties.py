@@ -7,16 +7,16 @@ import contextlib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nats_pubsub.errors import InvalidMessageError
-from nats_pubsub.events import EventFactory
-from nats_pubsub.receiving import inspect_message, preview, rejection_fields
-from nats_pubsub.schema import encode
-from nats_pubsub.subjects import (
+from nats_pubsub.domain.events import EventFactory
+from nats_pubsub.domain.receiving import inspect_message, preview, rejection_fields
+from nats_pubsub.domain.schema import encode
+from nats_pubsub.domain.subjects import (
     subject_matches,
     validate_publish_subject,
     validate_subscribe_subject,
 )
-from nats_pubsub.timeutil import now_timestamp, parse_timestamp_ns
+from nats_pubsub.domain.timeutil import now_timestamp, parse_timestamp_ns
+from nats_pubsub.errors import InvalidMessageError
 
 subjects = st.one_of(
     st.text(max_size=40),

@@ -1,4 +1,4 @@
-"""Tests for nats_pubsub.reader: the routing parser against a real server's protocol stream."""
+"""Tests for connection.reader: the routing parser against a real server's protocol stream."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from nats.aio.client import Client as NatsClient
 
-from nats_pubsub.embedded import EmbeddedServer
-from nats_pubsub.reader import plain_headers
+from nats_pubsub.connection.reader import plain_headers
+from nats_pubsub.server.embedded import EmbeddedServer
 from tests.test_direct import _connect, _Inbox
 
 

@@ -14,7 +14,7 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-from nats_pubsub import loss
+from nats_pubsub.logs import loss
 
 ROOT = Path(__file__).parent.parent
 PACKAGE = ROOT / "src" / "nats_pubsub"
@@ -22,8 +22,8 @@ _FIRST = {"info", "warning", "error", "debug"}  # the text is the first argument
 _SECOND = {"log", "emitter", "record_emitter", "line_format"}  # after the level
 # Calls whose text is data, and the texts they write (None: nats-server's own lines).
 DYNAMIC: dict[tuple[str, str], set[str] | None] = {
-    ("loss.py", "text"): {text for text, _ in loss._RECORDS.values()},
-    ("services/server.py", "text"): None,
+    ("logs/loss.py", "text"): {text for text, _ in loss._RECORDS.values()},
+    ("services/nats_server.py", "text"): None,
 }
 # Modules of one command, and its row in the table (shared modules may be in any row).
 ROWS = {
@@ -32,9 +32,9 @@ ROWS = {
     "services/subscriber.py": "subscribe",
     "services/monitor.py": "monitor",
     "services/replay.py": "replay",
-    "replaying.py": "replay",
+    "connection/replay_feed.py": "replay",
     "services/streams_admin.py": "streams",
-    "services/server.py": "server",
+    "services/nats_server.py": "server",
     "services/up.py": "up",
 }
 
@@ -78,7 +78,7 @@ def _code_texts() -> dict[str, set[str]]:
     calls: list[tuple[str, ast.Call]] = []
     for path in sorted(PACKAGE.rglob("*.py")):
         module = path.relative_to(PACKAGE).as_posix()
-        if module.startswith("bench/") or module == "logs.py":  # logs.py: the logger itself
+        if module.startswith("bench/") or module == "logs/logger.py":  # the logger itself
             continue
         walk = _Walk()
         walk.visit(ast.parse(path.read_text()))

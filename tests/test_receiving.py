@@ -1,4 +1,4 @@
-"""Tests for nats_pubsub.receiving: inspecting delivered messages and rejection records."""
+"""Tests for nats_pubsub.domain.receiving: inspecting delivered messages and rejection records."""
 
 from __future__ import annotations
 
@@ -7,9 +7,14 @@ from typing import Any
 
 import pytest
 
+from nats_pubsub.domain.receiving import (
+    inspect_message,
+    is_payment_subject,
+    preview,
+    rejection_fields,
+)
+from nats_pubsub.domain.timeutil import parse_timestamp_ns
 from nats_pubsub.errors import InvalidMessageError
-from nats_pubsub.receiving import inspect_message, is_payment_subject, preview, rejection_fields
-from nats_pubsub.timeutil import parse_timestamp_ns
 
 STAMP = "2024-05-06T07:08:09.000000Z"
 SENT_NS = parse_timestamp_ns(STAMP)

@@ -8,7 +8,7 @@ import io
 import msgspec
 import pytest
 
-from nats_pubsub.replaying import ack_fields
+from nats_pubsub.connection.replay_feed import ack_fields
 from nats_pubsub.services.replay import StreamChoice, batch_size, choose_stream
 from nats_pubsub.services.replay_output import Progress, Writer, record
 

@@ -1,4 +1,4 @@
-"""Tests for nats_pubsub.schema: building, encoding and decoding wire messages."""
+"""Tests for nats_pubsub.domain.schema: building, encoding and decoding wire messages."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nats_pubsub.errors import InvalidMessageError
-from nats_pubsub.events import EventFactory
-from nats_pubsub.schema import (
+from nats_pubsub.domain.events import EventFactory
+from nats_pubsub.domain.schema import (
     DEFAULT_EVENT_TYPES,
     MAX_MESSAGE_ID_CHARS,
     MAX_SOURCE_CHARS,
@@ -20,7 +19,8 @@ from nats_pubsub.schema import (
     decode_payment,
     encode,
 )
-from nats_pubsub.timeutil import parse_timestamp_ns
+from nats_pubsub.domain.timeutil import parse_timestamp_ns
+from nats_pubsub.errors import InvalidMessageError
 from tests.event_shapes import BASE_NS, INVALID_SHAPES, PEER_SHAPES, STAMP_FORMS
 
 STAMP = "2024-05-06T07:08:09.123456Z"

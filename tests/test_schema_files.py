@@ -12,10 +12,10 @@ import msgspec
 import pytest
 from hypothesis import given, settings
 
+from nats_pubsub.domain.events import EventFactory
+from nats_pubsub.domain.schema import DEFAULT_EVENT_TYPES, decode_event, encode
+from nats_pubsub.domain.timeutil import now_timestamp
 from nats_pubsub.errors import InvalidMessageError
-from nats_pubsub.events import EventFactory
-from nats_pubsub.schema import DEFAULT_EVENT_TYPES, decode_event, encode
-from nats_pubsub.timeutil import now_timestamp
 from tests.event_shapes import INVALID_SHAPES, PEER_SHAPES, events
 
 SCHEMAS = Path(__file__).parent.parent / "docs" / "schemas"

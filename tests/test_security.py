@@ -9,17 +9,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nats_pubsub.cli_security import secret_flags_given
+from nats_pubsub.cli.security_flags import secret_flags_given
 from nats_pubsub.config import PublisherSettings, load_settings
 from nats_pubsub.config.security import SECURITY_FLAGS, auth_conflicts
-from nats_pubsub.errors import ConfigError, NatsAuthError
-from nats_pubsub.security import (
+from nats_pubsub.connection.auth import (
     auth_method,
     build_tls_context,
     check_nkey_seed,
     client_security_options,
     wants_tls,
 )
+from nats_pubsub.errors import ConfigError, NatsAuthError
 from tests.pki import TestCA
 
 

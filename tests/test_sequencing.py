@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nats_pubsub import loss
-from nats_pubsub.logs import Logger, LogSink
-from nats_pubsub.loss import LossWatch
-from nats_pubsub.sequencing import BurstReport, SequenceTracker, Verdict
+from nats_pubsub.domain.sequencing import BurstReport, SequenceTracker, Verdict
+from nats_pubsub.logs import loss
+from nats_pubsub.logs.logger import Logger, LogSink
+from nats_pubsub.logs.loss import LossWatch
 
 
 def test_consecutive_sequences_are_next() -> None:

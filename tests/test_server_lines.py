@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from nats_pubsub.logs import Logger, LogSink
-from nats_pubsub.services.server import ServerLines, server_line_level
+from nats_pubsub.logs.logger import Logger, LogSink
+from nats_pubsub.services.nats_server import ServerLines, server_line_level
 
 ROUTE = "Error trying to connect to route (attempt 1): dial tcp 127.0.0.1:1: connection refused"
 

@@ -1,4 +1,4 @@
-"""Tests for nats_pubsub.stats: percentiles, latency windows and service counters."""
+"""Tests for nats_pubsub.domain.stats: percentiles, latency windows and service counters."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from nats_pubsub.stats import LatencyWindow, PublishStats, ReceiveStats, percentile
+from nats_pubsub.domain.stats import LatencyWindow, PublishStats, ReceiveStats, percentile
 
 HUNDRED = [float(n) for n in range(1, 101)]
 

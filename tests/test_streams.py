@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nats_pubsub.streams import (
+from nats_pubsub.domain.stream_rules import (
     DEFAULT_STREAMS,
     Outcome,
     backoff_delay,

@@ -1,10 +1,10 @@
-"""Tests for nats_pubsub.subjects: subject validation, matching and templates."""
+"""Tests for nats_pubsub.domain.subjects: subject validation, matching and templates."""
 
 from __future__ import annotations
 
 import pytest
 
-from nats_pubsub.subjects import (
+from nats_pubsub.domain.subjects import (
     SubjectTemplate,
     is_internal,
     subject_matches,

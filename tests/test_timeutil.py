@@ -1,4 +1,4 @@
-"""Tests for nats_pubsub.timeutil: wire timestamp formatting and parsing."""
+"""Tests for nats_pubsub.domain.timeutil: wire timestamp formatting and parsing."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nats_pubsub.timeutil import format_ns, now_timestamp, parse_timestamp_ns, stamp_parts
+from nats_pubsub.domain.timeutil import format_ns, now_timestamp, parse_timestamp_ns, stamp_parts
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NS = 1_000_000_000
@@ -169,7 +169,7 @@ def test_format_parse_round_trip(epoch_ns: int) -> None:
 
 def test_format_ns_first_call_just_before_the_epoch() -> None:
     """The last second before 1970 formats correctly even as a fresh process's first call."""
-    code = "from nats_pubsub.timeutil import format_ns; print(format_ns(-1_000))"
+    code = "from nats_pubsub.domain.timeutil import format_ns; print(format_ns(-1_000))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "1969-12-31T23:59:59.999999Z"
 
@@ -184,7 +184,7 @@ def test_format_ns_steps_across_milliseconds_and_seconds() -> None:
 
 def test_format_ns_first_call_in_the_epochs_first_millisecond() -> None:
     """An instant in the first millisecond of 1970 formats correctly as a process's first call."""
-    code = "from nats_pubsub.timeutil import format_ns; print(format_ns(5_000))"
+    code = "from nats_pubsub.domain.timeutil import format_ns; print(format_ns(5_000))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "1970-01-01T00:00:00.000005Z"
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from nats_pubsub.log_bounds import CUT_MARK
-from nats_pubsub.unknown_fields import FreshFields, UnknownFieldNames
+from nats_pubsub.logs.bounds import CUT_MARK
+from nats_pubsub.logs.unknown_fields import FreshFields, UnknownFieldNames
 
 
 def test_each_name_is_new_once() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from nats.protocol import command
 
-from nats_pubsub.wire import HpubPrefix, hpub_frame, hpub_numbered_format, msg_id_header
+from nats_pubsub.domain.wire import HpubPrefix, hpub_frame, hpub_numbered_format, msg_id_header
 
 
 def test_frame_matches_the_clients_encoding() -> None:

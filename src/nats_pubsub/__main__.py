@@ -1,5 +1,5 @@
 """`python -m nats_pubsub` runs the CLI."""
 
-from nats_pubsub.cli import main
+from nats_pubsub.cli.commands import main
 
 main()

@@ -5,7 +5,7 @@ NatsPubsubError
 ├── InvalidMessageError         a received payload breaks the message schema
 ├── EmbeddedServerError         the bundled nats-server could not start
 │   └── PortInUseError          its client or monitoring port is taken
-└── NatsError                   anything the NATS client reported (mapped in connection.py)
+└── NatsError                   anything the NATS client reported (connection/error_map.py)
     ├── NatsConnectError        no server could be reached or the handshake failed
     │   ├── NatsAuthError       the server refused our credentials or TLS
     │   └── NatsConnectionLost  a working connection ended (EOF, reset): a reconnect follows
@@ -16,7 +16,7 @@ NatsPubsubError
     ├── NatsSubjectError        the subject is not valid for the operation
     ├── NatsPermissionError     the server refused a publish or subscribe for our user
     ├── NatsSlowConsumerError   messages were dropped because we could not keep up
-    └── JetStreamError          a JetStream API call failed (mapped in jetstream.py)
+    └── JetStreamError          a JetStream API call failed (mapped in connection/js_streams.py)
         ├── JetStreamUnavailable        the server has no JetStream (start it with -js)
         ├── JetStreamBusy               no answer in time or 503: a leader election, retried
         └── StreamSubjectsOverlap       another stream already owns the subjects

@@ -16,10 +16,10 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from nats_pubsub.health import with_endpoint
 from nats_pubsub.lifecycle import run_service
-from nats_pubsub.log_console import terminal_width
-from nats_pubsub.logs import Logger, stdout_sink
+from nats_pubsub.logs.console import terminal_width
+from nats_pubsub.logs.logger import Logger, stdout_sink
+from nats_pubsub.observability.health import with_endpoint
 
 if TYPE_CHECKING:
     from pydantic import BaseModel

@@ -9,7 +9,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable
 
-from nats_pubsub.logs import Logger
+from nats_pubsub.logs.logger import Logger
 from nats_pubsub.memory import release_startup_memory
 
 __all__ = ["Pacer", "run_service", "time_left", "wait_for_end", "wait_or_stop"]

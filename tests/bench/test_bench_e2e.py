@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from nats_pubsub.bench.report import CSV_FIELDS
-from nats_pubsub.embedded import EmbeddedServer
+from nats_pubsub.server.embedded import EmbeddedServer
 from nats_pubsub.testing import service_env
 
 pytestmark = pytest.mark.e2e

@@ -114,7 +114,7 @@ def test_plain_settings_are_read_only(tmp_path: Path) -> None:
 def test_plain_settings_import_no_pydantic() -> None:
     """config, config.plain and connection import without pydantic (a fresh interpreter)."""
     code = (
-        "import sys, nats_pubsub.config, nats_pubsub.config.plain, nats_pubsub.connection, "
+        "import sys, nats_pubsub.config, nats_pubsub.config.plain, nats_pubsub.connection.core, "
         "nats_pubsub.launch; print(sorted(m for m in sys.modules if m.startswith('pydantic')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

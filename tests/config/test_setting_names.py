@@ -7,8 +7,8 @@ from typing import Any
 import click
 import pytest
 
-from nats_pubsub.cli import cli
-from nats_pubsub.cli_options import command_flags
+from nats_pubsub.cli.commands import cli
+from nats_pubsub.cli.options import command_flags
 from nats_pubsub.config import (
     MonitorSettings,
     PaymentSettings,

@@ -15,12 +15,12 @@ from typing import Any
 import msgspec
 import pytest
 
-from nats_pubsub.embedded import EmbeddedServer
-from nats_pubsub.events import EventFactory
-from nats_pubsub.payments import TransactionFactory
-from nats_pubsub.schema import DEFAULT_EVENT_TYPES
+from nats_pubsub.domain.events import EventFactory
+from nats_pubsub.domain.schema import DEFAULT_EVENT_TYPES
+from nats_pubsub.domain.timeutil import now_timestamp
+from nats_pubsub.domain.transactions import TransactionFactory
+from nats_pubsub.server.embedded import EmbeddedServer
 from nats_pubsub.testing import ServiceProcess
-from nats_pubsub.timeutil import now_timestamp
 from tests.conftest import CliFactory, publish_raw
 from tests.event_shapes import assert_latency_true
 from tests.peers.conftest import Peer, StartPeer

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nats_pubsub.cluster import EmbeddedCluster
+from nats_pubsub.server.cluster import EmbeddedCluster
 from tests.conftest import CliFactory
 
 pytestmark = pytest.mark.e2e

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from nats_pubsub.cluster import EmbeddedCluster
+from nats_pubsub.server.cluster import EmbeddedCluster
 from tests.conftest import CliFactory
 
 pytestmark = pytest.mark.e2e

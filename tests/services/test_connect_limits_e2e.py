@@ -11,7 +11,7 @@ from datetime import datetime
 
 import pytest
 
-from nats_pubsub.embedded import EmbeddedServer
+from nats_pubsub.server.embedded import EmbeddedServer
 from nats_pubsub.testing import service_env
 from tests.conftest import CliFactory, free_port
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from nats_pubsub.embedded import EmbeddedServer
-from nats_pubsub.health import MAX_CONNECTIONS
+from nats_pubsub.observability.health import MAX_CONNECTIONS
+from nats_pubsub.server.embedded import EmbeddedServer
 from tests.conftest import CliFactory, ServerFactory, free_port
 from tests.services.test_metrics_e2e import endpoint, get, scrape
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from nats_pubsub.embedded import EmbeddedServer
+from nats_pubsub.server.embedded import EmbeddedServer
 from tests.conftest import CliFactory
 from tests.services.test_jetstream_e2e import pause_server_until, stream_messages
 

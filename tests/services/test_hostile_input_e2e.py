@@ -12,10 +12,10 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from nats_pubsub.embedded import EmbeddedServer
-from nats_pubsub.log_bounds import CUT_MARK, MAX_FIELD_CHARS
+from nats_pubsub.domain.timeutil import now_timestamp
+from nats_pubsub.logs.bounds import CUT_MARK, MAX_FIELD_CHARS
+from nats_pubsub.server.embedded import EmbeddedServer
 from nats_pubsub.testing import ServiceProcess
-from nats_pubsub.timeutil import now_timestamp
 from tests.conftest import CliFactory, free_port, publish_raw
 from tests.services.test_metrics_e2e import eventually, get, scrape
 

@@ -8,7 +8,7 @@ import time
 import msgspec
 import pytest
 
-from nats_pubsub.embedded import EmbeddedServer
+from nats_pubsub.server.embedded import EmbeddedServer
 from tests.conftest import CliFactory, publish_raw
 from tests.event_shapes import assert_latency_true, peer_shapes
 

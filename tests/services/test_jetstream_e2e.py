@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from nats_pubsub.embedded import EmbeddedServer
+from nats_pubsub.server.embedded import EmbeddedServer
 from tests.conftest import CliFactory, publish_raw
 
 pytestmark = pytest.mark.e2e

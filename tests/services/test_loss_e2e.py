@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from nats_pubsub.embedded import EmbeddedServer
-from nats_pubsub.events import EventFactory
-from nats_pubsub.schema import DEFAULT_EVENT_TYPES, encode
+from nats_pubsub.domain.events import EventFactory
+from nats_pubsub.domain.schema import DEFAULT_EVENT_TYPES, encode
+from nats_pubsub.domain.timeutil import now_timestamp
+from nats_pubsub.server.embedded import EmbeddedServer
 from nats_pubsub.testing import ServiceProcess
-from nats_pubsub.timeutil import now_timestamp
 from tests.conftest import CliFactory, ServerFactory, publish_raw
 
 pytestmark = pytest.mark.e2e

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from nats_pubsub.embedded import EmbeddedServer
-from nats_pubsub.payments import DECLINE_REASONS, DECLINED_SUBJECT
+from nats_pubsub.domain.transactions import DECLINE_REASONS, DECLINED_SUBJECT
+from nats_pubsub.server.embedded import EmbeddedServer
 from nats_pubsub.testing import ServiceProcess
 from tests.conftest import CliFactory, ServerFactory, free_port
 

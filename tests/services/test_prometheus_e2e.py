@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from nats_pubsub.embedded import EmbeddedServer
+from nats_pubsub.server.embedded import EmbeddedServer
 from tests.conftest import CliFactory, free_port
 from tests.services.test_metrics_e2e import METRICS_ARGS, endpoint, eventually, get
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from nats_pubsub.embedded import EmbeddedServer
+from nats_pubsub.server.embedded import EmbeddedServer
 from nats_pubsub.testing import ServiceProcess
 from tests.conftest import CliFactory, ServerFactory
 

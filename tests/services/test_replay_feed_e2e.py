@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from nats_pubsub.embedded import EmbeddedServer
+from nats_pubsub.domain.timeutil import parse_timestamp_ns
+from nats_pubsub.server.embedded import EmbeddedServer
 from nats_pubsub.testing import ServiceProcess
-from nats_pubsub.timeutil import parse_timestamp_ns
 from tests.conftest import CliFactory, ServerFactory
 
 pytestmark = pytest.mark.e2e

@@ -9,7 +9,7 @@ from pathlib import Path
 import nkeys
 import pytest
 
-from nats_pubsub.embedded import EmbeddedServer
+from nats_pubsub.server.embedded import EmbeddedServer
 from tests.conftest import CliFactory, ServerFactory
 from tests.operator import OperatorSetup
 from tests.pki import TestCA

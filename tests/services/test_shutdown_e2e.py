@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nats_pubsub.embedded import EmbeddedServer
+from nats_pubsub.server.embedded import EmbeddedServer
 from tests.conftest import CliFactory
 from tests.services.test_jetstream_e2e import stream_messages
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from nats_pubsub.embedded import EmbeddedServer
-from nats_pubsub.timeutil import now_timestamp
+from nats_pubsub.domain.timeutil import now_timestamp
+from nats_pubsub.server.embedded import EmbeddedServer
 from tests.conftest import CliFactory, publish_raw
 
 pytestmark = pytest.mark.e2e

@@ -17,15 +17,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nats_pubsub import loss
 from nats_pubsub.config import SubscriberSettings
+from nats_pubsub.domain.receiving import inspect_message
+from nats_pubsub.domain.stats import ReceiveStats
+from nats_pubsub.domain.timeutil import parse_timestamp_ns
 from nats_pubsub.errors import InvalidMessageError
-from nats_pubsub.log_bounds import CUT_MARK, MAX_FIELD_CHARS, bound_fields
-from nats_pubsub.logs import Logger, LogSink
-from nats_pubsub.receiving import inspect_message
+from nats_pubsub.logs import loss
+from nats_pubsub.logs.bounds import CUT_MARK, MAX_FIELD_CHARS, bound_fields
+from nats_pubsub.logs.logger import Logger, LogSink
 from nats_pubsub.services import subscriber
-from nats_pubsub.stats import ReceiveStats
-from nats_pubsub.timeutil import parse_timestamp_ns
 from tests.event_shapes import INVALID_SHAPES, PEER_SHAPES, events
 from tests.test_receiving import EVENT, PAYMENT, SENT_NS, encode
 

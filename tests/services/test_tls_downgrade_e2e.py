@@ -16,7 +16,7 @@ from typing import NamedTuple
 import nkeys
 import pytest
 
-from nats_pubsub.embedded import EmbeddedServer
+from nats_pubsub.server.embedded import EmbeddedServer
 from nats_pubsub.testing import ServiceProcess
 from tests.conftest import CliFactory, ServerFactory
 from tests.operator import OperatorSetup

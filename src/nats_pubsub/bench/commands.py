@@ -49,7 +49,7 @@ def _check_reachable(url: str, seconds: float) -> None:
 
     from nats_pubsub.bench.protocol import devnull_logger
     from nats_pubsub.config import StreamsSettings, load_settings
-    from nats_pubsub.connecting import ConnectLimit, connect
+    from nats_pubsub.connection.connect import ConnectLimit, connect
     from nats_pubsub.errors import ConfigError, NatsError
 
     try:
@@ -83,7 +83,7 @@ def _server_url(url: str | None, embedded: bool, connect_timeout: float) -> Iter
         _check_reachable(target, connect_timeout)
         yield target
         return
-    from nats_pubsub.embedded import EmbeddedServer
+    from nats_pubsub.server.embedded import EmbeddedServer
 
     with tempfile.TemporaryDirectory() as store, EmbeddedServer(store_dir=Path(store)) as server:
         yield server.url

@@ -9,9 +9,9 @@ import nats
 
 from nats_pubsub.bench.protocol import devnull_logger
 from nats_pubsub.config import PublisherSettings
-from nats_pubsub.connecting import connect
-from nats_pubsub.jetstream import JetStream
-from nats_pubsub.streams import stream_spec_for
+from nats_pubsub.connection.connect import connect
+from nats_pubsub.connection.js_streams import JetStream
+from nats_pubsub.domain.stream_rules import stream_spec_for
 
 __all__ = ["delete_stream", "ensure_stream", "stored"]
 

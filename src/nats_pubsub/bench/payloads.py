@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from nats_pubsub.events import EventFactory
-from nats_pubsub.schema import encode
-from nats_pubsub.timeutil import now_timestamp
+from nats_pubsub.domain.events import EventFactory
+from nats_pubsub.domain.schema import encode
+from nats_pubsub.domain.timeutil import now_timestamp
 
 __all__ = ["PaddedEventFactory", "natural_size", "padded_factory", "prebuilt_payloads"]
 

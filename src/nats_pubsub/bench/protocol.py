@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import IO, Any
 
-from nats_pubsub.logs import Logger, LogSink
+from nats_pubsub.logs.logger import Logger, LogSink
 
 __all__ = ["CountingDevNull", "WorkerSpec", "devnull_logger", "emit", "report_progress"]
 

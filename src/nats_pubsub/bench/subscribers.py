@@ -1,8 +1,8 @@
 """Subscriber workers: our services' handlers through our connection layer, bare nats-py, classic.
 
 `ours` is `services.subscriber.make_handler` (or `services.monitor.make_handler`) fed by our
-`connecting.connect` and `Inbox.subscribe`, logging every record for real to /dev/null. `bare`
-only counts. `classic` is the stdlib pattern of `bench.classic`.
+`connection.connect.connect` and `Inbox.subscribe`, logging every record for real to
+/dev/null. `bare` only counts. `classic` is the stdlib pattern of `bench.classic`.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ import nats
 from nats_pubsub.bench.classic import classic_logger, classic_receive
 from nats_pubsub.bench.protocol import WorkerSpec, devnull_logger, emit, report_progress
 from nats_pubsub.bench.report import new_histogram
-from nats_pubsub.capture import SubjectStats
 from nats_pubsub.config import MonitorSettings, SubscriberSettings
 from nats_pubsub.config.security import DEFAULT_PENDING_BYTES_LIMIT, DEFAULT_PENDING_MSGS_LIMIT
-from nats_pubsub.connecting import connect
+from nats_pubsub.connection.connect import connect
+from nats_pubsub.domain.capture import SubjectStats
+from nats_pubsub.domain.stats import LatencyHistogram, ReceiveStats
 from nats_pubsub.services import monitor, subscriber
 from nats_pubsub.services.inbox import Handler, Inbox
-from nats_pubsub.stats import LatencyHistogram, ReceiveStats
 
 __all__ = ["run_subscriber_worker"]
 

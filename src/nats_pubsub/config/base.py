@@ -21,8 +21,8 @@ from pydantic_settings import (
 from nats_pubsub.config.common import CommonProperties, mask_url, mask_urls, parse_servers
 from nats_pubsub.config.jetstream import JETSTREAM_FLAGS
 from nats_pubsub.config.security import SECRET_FIELDS, SECURITY_FLAGS, SecuritySettings
+from nats_pubsub.domain.schema import MAX_SOURCE_CHARS
 from nats_pubsub.errors import ConfigError
-from nats_pubsub.schema import MAX_SOURCE_CHARS
 
 __all__ = ["CommonSettings", "env_name", "load_settings", "mask_url", "parse_servers"]
 

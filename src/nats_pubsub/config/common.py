@@ -144,7 +144,7 @@ class JsStreamProperties:
     @property
     def max_age_seconds(self) -> float | None:
         """The configured max age in seconds, if any."""
-        from nats_pubsub.streams import parse_duration
+        from nats_pubsub.domain.stream_rules import parse_duration
 
         return parse_duration(self.stream_max_age) if self.stream_max_age else None
 
@@ -165,7 +165,7 @@ class MonitorProperties:
     @property
     def ignore_patterns(self) -> tuple[str, ...]:
         """Subjects never captured: NATS internals plus every --ignore."""
-        from nats_pubsub.capture import DEFAULT_IGNORE
+        from nats_pubsub.domain.capture import DEFAULT_IGNORE
 
         return DEFAULT_IGNORE + tuple(p for p in self.ignore if p not in DEFAULT_IGNORE)
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from nats_pubsub.config.common import JsStreamProperties
-from nats_pubsub.streams import parse_duration, parse_replay
+from nats_pubsub.domain.stream_rules import parse_duration, parse_replay
 
 __all__ = [
     "JETSTREAM_FLAGS",

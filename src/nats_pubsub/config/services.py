@@ -16,9 +16,9 @@ from pydantic_settings import (
 from nats_pubsub.config.base import CommonSettings
 from nats_pubsub.config.common import PUBLISH_TEMPLATE_FIELDS, MonitorProperties
 from nats_pubsub.config.jetstream import JsConsumeSettings, JsPublishSettings, check_stream_name
-from nats_pubsub.schema import DEFAULT_EVENT_TYPES
-from nats_pubsub.streams import since_ns
-from nats_pubsub.subjects import SubjectTemplate, validate_subscribe_subject
+from nats_pubsub.domain.schema import DEFAULT_EVENT_TYPES
+from nats_pubsub.domain.stream_rules import since_ns
+from nats_pubsub.domain.subjects import SubjectTemplate, validate_subscribe_subject
 
 __all__ = [
     "ONE_SHOT_CONNECT_TIMEOUT",

@@ -15,14 +15,11 @@ import contextlib
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from nats_pubsub.connection import Connection
-from nats_pubsub.consumers import JsDelivery, PullConsumer, bind_durable
-from nats_pubsub.errors import NatsError
-from nats_pubsub.jetstream import JetStream, provision, retry_busy
-from nats_pubsub.lifecycle import wait_for_end, wait_or_stop
-from nats_pubsub.logs import Logger
-from nats_pubsub.stats import ConsumeStats
-from nats_pubsub.streams import (
+from nats_pubsub.connection.core import Connection
+from nats_pubsub.connection.js_consumers import JsDelivery, PullConsumer, bind_durable
+from nats_pubsub.connection.js_streams import JetStream, provision, retry_busy
+from nats_pubsub.domain.stats import ConsumeStats
+from nats_pubsub.domain.stream_rules import (
     DEFAULT_STREAMS,
     DLQ_PREFIX,
     Outcome,
@@ -30,7 +27,10 @@ from nats_pubsub.streams import (
     decide,
     parse_replay,
 )
-from nats_pubsub.timeutil import format_ns
+from nats_pubsub.domain.timeutil import format_ns
+from nats_pubsub.errors import NatsError
+from nats_pubsub.lifecycle import wait_for_end, wait_or_stop
+from nats_pubsub.logs.logger import Logger
 
 if TYPE_CHECKING:
     from nats_pubsub.config.services import ConsumerSettings

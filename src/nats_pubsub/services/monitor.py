@@ -6,14 +6,14 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
-from nats_pubsub.capture import SubjectStats, capture, is_ignored, should_log
-from nats_pubsub.capture_fast import CAPTURED_FIELDS, capture_fast, capture_values
-from nats_pubsub.connecting import ConnectLimit, connect
+from nats_pubsub.connection.connect import ConnectLimit, connect
+from nats_pubsub.domain.capture import SubjectStats, capture, is_ignored, should_log
+from nats_pubsub.domain.capture_fast import CAPTURED_FIELDS, capture_fast, capture_values
 from nats_pubsub.errors import NatsError
-from nats_pubsub.health import expose
 from nats_pubsub.lifecycle import time_left
-from nats_pubsub.log_bounds import bound_values
-from nats_pubsub.logs import Logger
+from nats_pubsub.logs.bounds import bound_values
+from nats_pubsub.logs.logger import Logger
+from nats_pubsub.observability.health import expose
 from nats_pubsub.services.inbox import Handler, Inbox
 
 if TYPE_CHECKING:

@@ -6,14 +6,14 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from nats_pubsub.acks import AckWindow, PubAckInfo
-from nats_pubsub.connection import Connection
+from nats_pubsub.connection.ack_window import AckWindow, PubAckInfo
+from nats_pubsub.connection.core import Connection
+from nats_pubsub.connection.fast_ingest import BatchWindow
+from nats_pubsub.connection.frame_queue import FrameQueue
+from nats_pubsub.connection.js_streams import JetStream, provision
+from nats_pubsub.domain.stream_rules import dedupe_id, new_run_id
 from nats_pubsub.errors import NatsError
-from nats_pubsub.frames import FrameQueue
-from nats_pubsub.ingest import BatchWindow
-from nats_pubsub.jetstream import JetStream, provision
-from nats_pubsub.logs import Logger
-from nats_pubsub.streams import dedupe_id, new_run_id
+from nats_pubsub.logs.logger import Logger
 
 if TYPE_CHECKING:
     from nats_pubsub.config.services import ProducerSettings

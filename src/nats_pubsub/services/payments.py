@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from nats_pubsub.connecting import connect
-from nats_pubsub.errors import NatsError
-from nats_pubsub.health import expose
-from nats_pubsub.lifecycle import Pacer
-from nats_pubsub.logs import Logger
-from nats_pubsub.payments import (
+from nats_pubsub.connection.connect import connect
+from nats_pubsub.domain.schema import encode
+from nats_pubsub.domain.timeutil import now_timestamp
+from nats_pubsub.domain.transactions import (
     ACCEPTED_SUBJECT,
     DECLINED_SUBJECT,
     DeclinedTransaction,
@@ -20,9 +18,11 @@ from nats_pubsub.payments import (
     TransactionFactory,
     transaction_log_fields,
 )
-from nats_pubsub.schema import encode
+from nats_pubsub.errors import NatsError
+from nats_pubsub.lifecycle import Pacer
+from nats_pubsub.logs.logger import Logger
+from nats_pubsub.observability.health import expose
 from nats_pubsub.services.outbox import Outbox, PubAckInfo, js_fields
-from nats_pubsub.timeutil import now_timestamp
 
 if TYPE_CHECKING:
     from nats_pubsub.config import PaymentSettings

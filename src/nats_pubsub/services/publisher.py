@@ -12,20 +12,20 @@ import asyncio
 from typing import TYPE_CHECKING, cast
 
 from nats_pubsub.config import PUBLISH_TEMPLATE_FIELDS
-from nats_pubsub.connecting import connect
-from nats_pubsub.core_batch import CoreBatcher
+from nats_pubsub.connection.connect import connect
+from nats_pubsub.connection.fast_ingest import BatchWindow
+from nats_pubsub.domain.core_batch import CoreBatcher
+from nats_pubsub.domain.events import EventFactory
+from nats_pubsub.domain.ingest_build import Built, IngestBatcher, acked_lines, built_bytes
+from nats_pubsub.domain.stats import PublishStats
+from nats_pubsub.domain.subjects import SubjectTemplate
+from nats_pubsub.domain.timeutil import now_ns
 from nats_pubsub.errors import NatsError
-from nats_pubsub.events import EventFactory
-from nats_pubsub.health import expose
-from nats_pubsub.ingest import BatchWindow
-from nats_pubsub.ingest_build import Built, IngestBatcher, acked_lines, built_bytes
 from nats_pubsub.lifecycle import Pacer
-from nats_pubsub.log_lines import DIGITS, INT, Fill
-from nats_pubsub.logs import Logger
+from nats_pubsub.logs.lines import DIGITS, INT, Fill
+from nats_pubsub.logs.logger import Logger
+from nats_pubsub.observability.health import expose
 from nats_pubsub.services.outbox import Outbox, PubAckInfo
-from nats_pubsub.stats import PublishStats
-from nats_pubsub.subjects import SubjectTemplate
-from nats_pubsub.timeutil import now_ns
 
 if TYPE_CHECKING:
     from nats_pubsub.config import PublisherSettings

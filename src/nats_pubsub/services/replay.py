@@ -16,14 +16,14 @@ from collections import deque
 from typing import IO, Any, NamedTuple
 
 from nats_pubsub.config import ReplaySettings
-from nats_pubsub.connecting import ConnectLimit, connect
+from nats_pubsub.connection.connect import ConnectLimit, connect
+from nats_pubsub.connection.js_streams import JetStream, retry_busy
+from nats_pubsub.connection.replay_feed import MessageSink, ReplayFeed
+from nats_pubsub.domain.stream_rules import ReplayStart, parse_replay, since_ns, subjects_overlap
+from nats_pubsub.domain.timeutil import format_ns
 from nats_pubsub.errors import NatsError
-from nats_pubsub.jetstream import JetStream, retry_busy
-from nats_pubsub.logs import Logger
-from nats_pubsub.replaying import MessageSink, ReplayFeed
+from nats_pubsub.logs.logger import Logger
 from nats_pubsub.services.replay_output import Progress, Writer
-from nats_pubsub.streams import ReplayStart, parse_replay, since_ns, subjects_overlap
-from nats_pubsub.timeutil import format_ns
 
 __all__ = ["StreamChoice", "batch_size", "choose_stream", "replay_start", "run_replay"]
 

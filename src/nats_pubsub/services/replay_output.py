@@ -15,10 +15,10 @@ from typing import IO, Any
 
 import msgspec
 
-from nats_pubsub.capture import render_payload
+from nats_pubsub.domain.capture import render_payload
+from nats_pubsub.domain.timeutil import format_ns
 from nats_pubsub.errors import NatsError
-from nats_pubsub.logs import write_all
-from nats_pubsub.timeutil import format_ns
+from nats_pubsub.logs.logger import write_all
 
 __all__ = ["Progress", "Writer", "record"]
 

@@ -9,11 +9,11 @@ from typing import Any
 import msgspec
 
 from nats_pubsub.config import StreamsSettings
-from nats_pubsub.connecting import ConnectLimit, connect
+from nats_pubsub.connection.connect import ConnectLimit, connect
+from nats_pubsub.connection.js_streams import JetStream
+from nats_pubsub.domain.stream_rules import DEFAULT_STREAMS
 from nats_pubsub.errors import NatsError
-from nats_pubsub.jetstream import JetStream
-from nats_pubsub.logs import Logger
-from nats_pubsub.streams import DEFAULT_STREAMS
+from nats_pubsub.logs.logger import Logger
 
 __all__ = ["format_table", "run_streams", "stream_rows"]
 

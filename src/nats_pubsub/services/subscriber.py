@@ -6,25 +6,25 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
-from nats_pubsub.connecting import ConnectLimit, connect
-from nats_pubsub.errors import InvalidMessageError, NatsError
-from nats_pubsub.health import expose
-from nats_pubsub.lifecycle import time_left
-from nats_pubsub.log_bounds import bound_values
-from nats_pubsub.logs import Logger
-from nats_pubsub.loss import LossWatch
-from nats_pubsub.receiving import (
+from nats_pubsub.connection.connect import ConnectLimit, connect
+from nats_pubsub.domain.receiving import (
     EVENT_FIELDS,
     PAYMENT_FIELDS,
     inspect_message,
     is_payment_subject,
     rejection_fields,
 )
-from nats_pubsub.schema import DECODE_ERRORS, decode_event_strict
+from nats_pubsub.domain.schema import DECODE_ERRORS, decode_event_strict
+from nats_pubsub.domain.stats import ReceiveStats
+from nats_pubsub.domain.timeutil import canonical_timestamp_ns, now_ns
+from nats_pubsub.errors import InvalidMessageError, NatsError
+from nats_pubsub.lifecycle import time_left
+from nats_pubsub.logs.bounds import bound_values
+from nats_pubsub.logs.logger import Logger
+from nats_pubsub.logs.loss import LossWatch
+from nats_pubsub.logs.unknown_fields import UnknownFieldNames
+from nats_pubsub.observability.health import expose
 from nats_pubsub.services.inbox import Handler, Inbox
-from nats_pubsub.stats import ReceiveStats
-from nats_pubsub.timeutil import canonical_timestamp_ns, now_ns
-from nats_pubsub.unknown_fields import UnknownFieldNames
 
 if TYPE_CHECKING:  # the service process never needs pydantic's models at import
     from nats_pubsub.config import SubscriberSettings

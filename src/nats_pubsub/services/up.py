@@ -13,11 +13,11 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from nats_pubsub.child_output import Line, pump
 from nats_pubsub.config import UpSettings, mask_url
-from nats_pubsub.embedded import EmbeddedServer
-from nats_pubsub.logs import Logger, LogSink
-from nats_pubsub.services.server import server_line_logger
+from nats_pubsub.logs.logger import Logger, LogSink
+from nats_pubsub.server.embedded import EmbeddedServer
+from nats_pubsub.services.child_output import Line, pump
+from nats_pubsub.services.nats_server import server_line_logger
 from nats_pubsub.services.up_services import (
     CONSUMERS,
     PRODUCERS,
@@ -92,7 +92,7 @@ def make_emitter(log: Logger | None, console: bool, copy: IO[bytes] | None = Non
     """How output reaches the terminal: JSON passed through, or readable console lines; with
     `copy` (LOG_FILE) every JSON line is also appended there, and keeps being appended when the
     terminal's pipe is gone (`make run | tee` after Ctrl+C)."""
-    from nats_pubsub.log_console import printable, render_console, terminal_width
+    from nats_pubsub.logs.console import printable, render_console, terminal_width
 
     decoder = msgspec.json.Decoder()
     colors: dict[str, str] = {}

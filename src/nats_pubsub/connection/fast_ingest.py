@@ -1,0 +1,341 @@
+"""JetStream fast-ingest publishing: messages sent as one batch, acked every `flow` messages.
+
+Part of the connection layer, beside ack_window.py's `AckWindow` and with the same surface (`room`,
+`put`, `flush`, `publish`, `wait_all`). Needs nats-server 2.14+ and `allow_batched` on the stream.
+
+The protocol and the decisions are in batch_protocol.py. At most 2 * `flow` messages are
+unacknowledged. A batch ends when the publisher pauses (the stream's final reply then acks what no
+flow ack has), or early on a gap, a forgotten batch or a reply overdue by the ack timeout: the
+messages it left unacked are sent again in a new batch with the same `Nats-Msg-Id`, so the stream
+keeps one copy of each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+
+from nats_pubsub.connection.ack_window import FailCallback, PubAckInfo
+from nats_pubsub.connection.core import Connection
+from nats_pubsub.connection.frame_queue import FrameQueue
+from nats_pubsub.domain.batch_protocol import (
+    END,
+    GIVE_UP,
+    OP_END,
+    OP_PING,
+    PING,
+    REFUSED_BATCH,
+    RETRY_BATCH,
+    WAIT,
+    BatchError,
+    Job,
+    OpenBatch,
+    decode_reply,
+    watch_step,
+)
+from nats_pubsub.domain.wire import check_msg_id
+from nats_pubsub.errors import NatsError
+from nats_pubsub.logs.logger import Logger
+
+__all__ = ["AcksCallback", "BatchWindow"]
+
+_WARN_EVERY = 5.0
+# Reports the contexts of the messages one reply acknowledged, in order, with that ack.
+AcksCallback = Callable[[list[Any], PubAckInfo], None]
+
+
+class BatchWindow:
+    """Fast-ingest publishing to `stream`: up to 2 * `flow` messages unacknowledged."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        *,
+        stream: str,
+        flow: int,
+        ack_timeout: float,
+        retries: int,
+        on_acks: AcksCallback,
+        on_fail: FailCallback,
+        log: Logger,
+    ) -> None:
+        self._conn = conn
+        self._nc = conn.client
+        self.frames = FrameQueue(conn)
+        self.stream = stream  # the stream the batches go to
+        self._flow = max(1, flow)
+        self._timeout = ack_timeout
+        self._retries = retries
+        self._on_acks = on_acks
+        self._on_fail = on_fail
+        self._log = log
+        self._inbox = ""
+        self._cut = 0
+        self._batches = 0
+        self._open: OpenBatch | None = None
+        self._resend: list[Job] = []  # from a batch that ended early, to send first
+        self._changed = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._watcher: asyncio.Task[None] | None = None
+        self._last_put = 0.0
+        self._closing = False  # `wait_all` was called: nothing more will be put
+        self._heard = 0.0  # when the stream last replied, or we began to wait for it
+        self._waiting = 0  # publishers waiting in `room`
+        self._quiet_until: dict[str, float] = {}  # per warning text
+        self.retried = 0
+
+    @property
+    def in_flight(self) -> int:
+        """Messages published and not yet acknowledged or given up on."""
+        return (len(self._open.jobs) if self._open else 0) + len(self._resend)
+
+    async def start(self) -> None:
+        """Subscribe to the replies of every batch (once, before the first publish)."""
+        if not self.frames.usable:
+            raise NatsError(
+                "fast ingest needs nats-py internals this nats-py version lacks; "
+                "publish without --fast-ingest"
+            )
+        self._inbox = self._nc.new_inbox()
+        self._cut = len(self._inbox) + 1
+        try:
+            await self._conn.subscribe_direct(f"{self._inbox}.>", self._on_reply, headers=True)
+        except NatsError as exc:
+            raise NatsError(f"could not subscribe for batch acks: {exc}") from exc
+
+    def _free(self) -> int:
+        batch = self._open
+        if self._resend or (batch is not None and batch.ending):
+            return 0
+        return 1 if batch is None else batch.room()  # 1: the message that starts a batch
+
+    async def room(self) -> int:
+        """Wait until a message may be sent; how many may."""
+        free = self._free()
+        while free <= 0:
+            if not self._waiting:
+                self._heard = time.monotonic()
+            self._waiting += 1
+            self._changed.clear()
+            try:
+                await self._changed.wait()
+            finally:
+                self._waiting -= 1
+            free = self._free()
+        return free
+
+    async def publish(self, subject: str, payload: bytes, msg_id: str, context: Any) -> None:
+        """Send one message; returns once it is in flight (waits for room first)."""
+        if len(payload) > self.frames.max_payload:
+            self._on_fail(
+                context,
+                f"payload of {len(payload)} bytes is over the server's max_payload "
+                f"({self.frames.max_payload} bytes)",
+            )
+            return
+        await self.room()
+        self.put(subject, payload, check_msg_id(msg_id), context)
+        await self.flush()
+
+    def put(self, subject: str, payload: bytes, msg_id: str, context: Any) -> None:
+        """Collect one message for the next `flush`, as many as `room` allowed."""
+        if "\r" in msg_id or "\n" in msg_id:
+            check_msg_id(msg_id)  # raises
+        self._send((subject, payload, msg_id.encode(), context, 1))
+
+    def _batch(self) -> OpenBatch:
+        batch = self._open
+        if batch is None:
+            self._batches += 1
+            batch_id = f"{self._inbox[self._inbox.rfind('.') + 1 :]}{self._batches}"
+            batch = self._open = OpenBatch(self._inbox, batch_id, self._flow)
+            self._heard = time.monotonic()
+        return batch
+
+    def _send(self, job: Job) -> None:
+        batch = self._batch()
+        self.frames.add(batch.frame(self.frames.start(job[0]), job), len(job[1]))
+
+    def slot(self) -> tuple[bytes, int]:
+        """For `put_run`: the open batch's reply head and the next message's number (a batch
+        is opened if none is)."""
+        batch = self._batch()
+        return batch.head, batch.sent + 1
+
+    def put_run(self, frames: bytes, jobs: list[Job], payload_bytes: int) -> None:
+        """Collect messages numbered from `slot()` whose frames the caller made, as many as
+        `room` allowed (nothing may run between `slot` and this)."""
+        self._batch().extend(jobs)
+        self.frames.add(frames, payload_bytes, len(jobs))
+
+    async def flush(self) -> None:
+        """Hand the messages collected by `put` to the client, and watch their acks."""
+        self._last_put = time.monotonic()
+        if self._open is not None:
+            self._idle.clear()
+            if self._watcher is None or self._watcher.done():
+                self._watcher = asyncio.get_running_loop().create_task(self._watch())
+        await self.frames.flush()  # while reconnecting, the client keeps it until connected
+
+    def _on_reply(
+        self, subject: str, reply: str, data: bytes, headers: dict[str, str] | None
+    ) -> None:
+        rest = subject[self._cut :]
+        batch = self._open
+        if batch is None or rest[: rest.find(".")] != batch.id:
+            return  # a batch that has ended already
+        self._heard = time.monotonic()
+        if headers and headers.get("Status") == "503":
+            self._end_batch(0, "no stream stores this subject (no responders)")
+            return
+        try:
+            got = decode_reply(data)
+        except msgspec.DecodeError:
+            self._end_batch(None, None)
+            return
+        kind = got.type
+        if kind == "ack":
+            batch.confirmed = True
+            batch.set_flow(got.msgs)
+            self._ack_through(batch, got.seq)
+        elif kind == "gap":
+            self._warn("Batch lost messages on the way; resending", lost=got.seq - got.last_seq - 1)
+        elif kind == "err":
+            self._refuse(batch, got.seq, got.error)
+        elif got.error is not None:
+            code = got.error.err_code
+            if code in RETRY_BATCH:
+                self._end_batch(None, None)
+            elif code in REFUSED_BATCH:
+                self._end_batch(0, f"{got.error.description} (code {code})")
+            else:  # this message refused (e.g. too large); a gap and the final reply follow
+                parts = rest.split(".", 4)  # batch, flow, "fail", number, op.$FI
+                number = parts[3] if len(parts) > 3 else ""
+                self._refuse(batch, int(number) if number.isdigit() else 0, got.error)
+        else:
+            self._end_batch(got.count, None)
+        self._changed.set()
+
+    def _ack_through(self, batch: OpenBatch, number: int) -> None:
+        """Report messages up to `number` of the open batch as stored."""
+        contexts = batch.take_acked(number)
+        if contexts:
+            self._on_acks(contexts, PubAckInfo(self.stream, batch=batch.id))
+
+    def _refuse(self, batch: OpenBatch, number: int, error: BatchError | None) -> None:
+        job = batch.refuse(number)
+        if job is not None:
+            why = f"{error.description} (code {error.err_code})" if error else "rejected"
+            self._on_fail(job[3], why)
+
+    def _end_batch(self, stored: int | None, error: str | None) -> None:
+        """The open batch is over: `stored` messages kept (None: not known), or all refused."""
+        batch = self._open
+        if batch is None:
+            return
+        if stored is not None:
+            self._ack_through(batch, stored)
+        self._open = None
+        leftovers: list[Job] = []
+        for job in batch.take_unacked():
+            attempt = job[4]
+            if error is not None:
+                self._on_fail(job[3], error)
+            elif attempt > self._retries:
+                self._on_fail(job[3], f"not acknowledged after {attempt} attempts")
+            else:
+                self.retried += 1
+                leftovers.append((*job[:4], attempt + 1))
+        self._resend[:0] = leftovers  # before those still waiting from an earlier batch
+        self._changed.set()
+        self._settle()
+
+    def _settle(self) -> None:
+        if not self._resend and self._open is None:
+            self._idle.set()
+
+    def _warn(self, message: str, **fields: Any) -> None:
+        now = time.monotonic()
+        if now >= self._quiet_until.get(message, 0.0):  # once per burst, not once per message
+            self._quiet_until[message] = now + _WARN_EVERY
+            self._log.warning(message, stream=self.stream, retries_so_far=self.retried, **fields)
+
+    async def _watch(self) -> None:
+        """Resend what an early end left, end the batch when the publisher pauses, and ping or
+        give up on a batch whose reply is overdue; until no batch is open."""
+        pinged = 0.0
+        while self._open is not None or self._resend:
+            now = time.monotonic()
+            batch = self._open
+            if self._resend and not (batch and batch.ending) and await self._send_again():
+                continue
+            if batch is None:  # waiting for nothing: resends wait for a batch to open
+                continue
+            step, wait = watch_step(
+                now,
+                awaited=bool(self._waiting or batch.ending or not batch.confirmed or self._resend),
+                unacked=len(batch.jobs),
+                last_put=self._last_put,
+                heard=self._heard,
+                pinged=pinged,
+                timeout=self._timeout,
+                closing=self._closing,
+            )
+            if step == WAIT:
+                self._changed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), wait)
+            elif step == END:
+                batch.ending = True
+                self._heard = now
+                await self._control(batch, OP_END, batch.sent + 1)
+            elif step == PING:
+                pinged = now
+                await self._control(batch, OP_PING, batch.sent)
+            elif step == GIVE_UP:
+                self._warn("Batch acknowledgement timed out", ack_timeout=self._timeout)
+                self._end_batch(None, None)
+            else:  # FORGET: all acked; the stream lets the batch expire
+                self._open = None
+        self._settle()
+
+    async def _send_again(self) -> bool:
+        """Send what may be sent of the messages an early end left unacked; False if none."""
+        resend, batch = self._resend, self._open
+        if batch is None:
+            self._warn("Resending unacknowledged messages in a new batch", messages=len(resend))
+            self._send(resend.pop(0))  # starts the batch; the rest once the stream takes it
+        elif batch.room() > 0:
+            room = batch.room()
+            for job in resend[:room]:
+                self._send(job)
+            del resend[:room]
+        else:
+            return False
+        self._last_put = time.monotonic()
+        await self.frames.flush()
+        if not resend:
+            self._changed.set()  # publishers waiting in `room` may go on
+        return True
+
+    async def _control(self, batch: OpenBatch, op: int, number: int) -> None:
+        """Send an unstored control message of the open batch."""
+        self.frames.add(batch.control(op, number), 0, 0)
+        await self.frames.flush()
+
+    async def wait_all(self, timeout: float) -> bool:
+        """Wait until every message is settled; the publisher puts no more, so the open batch
+        ends without waiting for a pause. False if `timeout` passed first."""
+        self._closing = True
+        self._changed.set()
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
