@@ -21,10 +21,11 @@ run: $(STAMP)  ## the main job: embedded NATS server + publisher + subscriber
 test: $(STAMP)  ## the whole suite against real nats-server processes
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)  ## ruff and mypy --strict
+lint: $(STAMP)  ## ruff, mypy --strict and the import contracts (pyproject's [tool.importlinter])
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy src
+	$(BIN)/lint-imports
 
 bench: $(STAMP)  ## side-by-side throughput ratios (not run by CI)
 	$(BIN)/python benchmarks/run.py

@@ -10,8 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nats_pubsub.config import PublisherSettings, load_settings
+from nats_pubsub.config.credentials import creds_problem
 from nats_pubsub.config.security import SECURITY_FLAGS
-from nats_pubsub.connection.auth import check_creds, creds_problem
+from nats_pubsub.connection.auth import check_creds
 from nats_pubsub.errors import ConfigError, NatsAuthError
 from tests.conftest import CliFactory, ServerFactory
 from tests.operator import OperatorSetup

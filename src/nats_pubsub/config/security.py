@@ -22,7 +22,7 @@ from nats_pubsub.config.common import (
     DEFAULT_RECONNECT_BUFFER_SIZE,
     SecurityProperties,
 )
-from nats_pubsub.connection.auth import creds_problem, nkey_seed_problem, read_secret_file
+from nats_pubsub.config.credentials import creds_problem, nkey_seed_problem, read_secret_file
 
 __all__ = [
     "DEFAULT_PENDING_BYTES_LIMIT",
