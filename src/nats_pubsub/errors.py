@@ -15,21 +15,27 @@ NatsPubsubError
     ├── NatsPayloadTooLarge     the message exceeds the server's max_payload
     ├── NatsSubjectError        the subject is not valid for the operation
     ├── NatsPermissionError     the server refused a publish or subscribe for our user
+    ├── NatsNoRespondersError   a request found nobody subscribed to answer it
     ├── NatsSlowConsumerError   messages were dropped because we could not keep up
     └── JetStreamError          a JetStream API call failed (mapped in connection/js_streams.py)
         ├── JetStreamUnavailable        the server has no JetStream (start it with -js)
         ├── JetStreamBusy               no answer in time or 503: a leader election, retried
-        └── StreamSubjectsOverlap       another stream already owns the subjects
+        ├── StreamSubjectsOverlap       another stream already owns the subjects
+        └── JetStreamNotFound           the stream or consumer named does not exist
+            ├── StreamNotFound
+            └── ConsumerNotFound
 """
 
 from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "ConsumerNotFound",
     "EmbeddedServerError",
     "InvalidMessageError",
     "JetStreamBusy",
     "JetStreamError",
+    "JetStreamNotFound",
     "JetStreamUnavailable",
     "NatsAuthError",
     "NatsBufferFullError",
@@ -37,6 +43,7 @@ __all__ = [
     "NatsConnectError",
     "NatsConnectionLost",
     "NatsError",
+    "NatsNoRespondersError",
     "NatsPayloadTooLarge",
     "NatsPermissionError",
     "NatsPubsubError",
@@ -44,6 +51,7 @@ __all__ = [
     "NatsSubjectError",
     "NatsTimeoutError",
     "PortInUseError",
+    "StreamNotFound",
     "StreamSubjectsOverlap",
 ]
 
@@ -113,12 +121,21 @@ class NatsPermissionError(NatsError):
     """The server refused a publish or subscribe: the user lacks permission for the subject."""
 
 
+class NatsNoRespondersError(NatsError):
+    """A request was sent to a subject nobody subscribes to, so no reply can come."""
+
+
 class NatsSlowConsumerError(NatsError):
     """Messages were dropped because this client did not keep up (its or the server's limit)."""
 
 
 class JetStreamError(NatsError):
-    """A JetStream API call failed."""
+    """A JetStream API call failed; `err_code` and `status` are the server's, when it said."""
+
+    def __init__(self, message: str, *, err_code: int = 0, status: int = 0) -> None:
+        super().__init__(message)
+        self.err_code = err_code
+        self.status = status
 
 
 class JetStreamUnavailable(JetStreamError):
@@ -131,3 +148,15 @@ class StreamSubjectsOverlap(JetStreamError):
 
 class JetStreamBusy(JetStreamError):
     """JetStream did not answer in time or said it is temporarily unavailable (worth a retry)."""
+
+
+class JetStreamNotFound(JetStreamError):
+    """The stream or consumer an operation names does not exist."""
+
+
+class StreamNotFound(JetStreamNotFound):
+    """No stream by that name."""
+
+
+class ConsumerNotFound(JetStreamNotFound):
+    """No consumer by that name on the stream."""

@@ -10,6 +10,7 @@ import click
 
 from nats_pubsub.bench import bench
 from nats_pubsub.cli.admin import ADMIN_COMMANDS
+from nats_pubsub.cli.gateway import gateway
 from nats_pubsub.cli.options import (
     build_settings,
     common_overrides,
@@ -193,6 +194,7 @@ def monitor(
 
 for command in ADMIN_COMMANDS:
     cli.add_command(command)
+cli.add_command(gateway)
 cli.add_command(bench)
 
 

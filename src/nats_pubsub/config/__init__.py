@@ -13,6 +13,7 @@ from nats_pubsub.config.common import PUBLISH_TEMPLATE_FIELDS, mask_url, parse_s
 
 if TYPE_CHECKING:
     from nats_pubsub.config.base import CommonSettings, load_settings
+    from nats_pubsub.config.gateway import GatewaySettings
     from nats_pubsub.config.services import (
         MonitorSettings,
         PaymentSettings,
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PUBLISH_TEMPLATE_FIELDS",
     "CommonSettings",
+    "GatewaySettings",
     "MonitorSettings",
     "PaymentSettings",
     "PublisherSettings",
@@ -44,6 +46,7 @@ __all__ = [
 _LAZY = {
     "CommonSettings": "nats_pubsub.config.base",
     "load_settings": "nats_pubsub.config.base",
+    "GatewaySettings": "nats_pubsub.config.gateway",
     **dict.fromkeys(
         (
             "MonitorSettings",

@@ -62,6 +62,14 @@ _FLAGS = {
     "last": "--last",
     "speed": "--speed",
     "output": "--output",
+    "gateway_host": "--host",
+    "gateway_port": "--port",
+    "gateway_token_file": "--token-file",
+    "gateway_cors_origins": "--cors-origins",
+    "gateway_max_streams": "--max-streams",
+    "gateway_client_queue": "--client-queue",
+    "gateway_tls_cert": "--tls-cert",
+    "gateway_tls_key": "--tls-key",
 }
 # Fields set by a flag only: error messages name just the flag.
 _FLAG_ONLY = frozenset(

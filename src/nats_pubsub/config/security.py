@@ -49,7 +49,7 @@ SECURITY_FLAGS = {
     "nats_tls_hostname": "--tls-hostname",
 }
 # Fields whose value must never appear in an error message or a log record.
-SECRET_FIELDS = frozenset({"nats_password", "nats_token"})
+SECRET_FIELDS = frozenset({"nats_password", "nats_token", "gateway_token"})
 
 
 def _name(field: str) -> str:

@@ -6,6 +6,7 @@ nats-py errors are mapped through `js_streams.map_js_error`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from typing import Any
 
@@ -69,6 +70,11 @@ class PullConsumer:
         except JS_ERRORS as exc:
             raise map_js_error(exc) from exc
         return [JsDelivery(m) for m in msgs]
+
+    async def unsubscribe(self) -> None:
+        """Stop receiving for this binding (the consumer itself stays on the server)."""
+        with contextlib.suppress(*JS_ERRORS):
+            await self._sub.unsubscribe()
 
 
 def _consumer_config(

@@ -83,6 +83,21 @@ HTTP_DROPPED: Final = _spec(
     "counter",
     "Connections to this endpoint closed because it held its maximum",
 )
+GATEWAY_REQUESTS: Final = _spec(
+    "gateway_requests_total", "counter", "HTTP requests by route, method and status", "route",
+    "method", "status",
+)  # fmt: skip
+GATEWAY_DURATION: Final = _spec(
+    "gateway_request_duration_seconds", "histogram", "Time to answer an HTTP request", "route",
+    "method",
+)  # fmt: skip
+GATEWAY_STREAMS: Final = _spec("gateway_live_streams", "gauge", "Open WebSocket and SSE streams")
+GATEWAY_LAGGED: Final = _spec(
+    "gateway_live_missed_messages_total", "counter", "Messages live clients missed (too slow)"
+)
+GATEWAY_LIVE_SENT: Final = _spec(
+    "gateway_live_messages_total", "counter", "Messages sent to live clients"
+)
 
 METRICS: Final = (
     BUILD_INFO,
@@ -109,6 +124,11 @@ METRICS: Final = (
     CONNECTION_ERRORS,
     CONNECTED,
     HTTP_DROPPED,
+    GATEWAY_REQUESTS,
+    GATEWAY_DURATION,
+    GATEWAY_STREAMS,
+    GATEWAY_LAGGED,
+    GATEWAY_LIVE_SENT,
 )
 
 # The stats attributes each JetStream counter is read from, first found wins; a stats object

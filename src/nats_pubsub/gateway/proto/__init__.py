@@ -1,0 +1,3 @@
+"""The gateway's protobuf schema (`message.proto`) and the module protoc generated from it."""
+
+__all__: list[str] = []
