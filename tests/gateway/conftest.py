@@ -139,3 +139,64 @@ class Responder:
         assert self._stop is not None
         self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(10)
+
+
+class RawWebSocket:
+    """A WebSocket client on a plain socket that reads only when told to: a client that stalls.
+
+    Its receive buffer is small, so the gateway's writes back up quickly while it does not read.
+    """
+
+    def __init__(self, base_url: str, path: str) -> None:
+        import base64
+        import os
+        import socket
+
+        host, port = base_url.removeprefix("http://").split(":")
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.sock.connect((host, int(port)))
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall(
+            f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        self._buffer = b""
+        while b"\r\n\r\n" not in self._buffer:
+            self._buffer += self.sock.recv(4096)
+        head, self._buffer = self._buffer.split(b"\r\n\r\n", 1)
+        assert head.startswith(b"HTTP/1.1 101"), head
+
+    def _need(self, size: int, timeout: float) -> bool:
+        self.sock.settimeout(timeout)
+        while len(self._buffer) < size:
+            try:
+                chunk = self.sock.recv(65536)
+            except TimeoutError:
+                return False
+            if not chunk:
+                return False
+            self._buffer += chunk
+        return True
+
+    def frame(self, timeout: float = 5.0) -> tuple[int, bytes] | None:
+        """The next frame (opcode, payload), or None after `timeout` without one."""
+        if not self._need(2, timeout):
+            return None
+        opcode, length = self._buffer[0] & 0x0F, self._buffer[1] & 0x7F
+        start = 2
+        if length == 126:
+            self._need(4, timeout)
+            length, start = int.from_bytes(self._buffer[2:4], "big"), 4
+        elif length == 127:
+            self._need(10, timeout)
+            length, start = int.from_bytes(self._buffer[2:10], "big"), 10
+        if not self._need(start + length, timeout):
+            return None
+        payload = self._buffer[start : start + length]
+        self._buffer = self._buffer[start + length :]
+        return opcode, payload
+
+    def close(self) -> None:
+        """Drop the connection."""
+        self.sock.close()

@@ -4,7 +4,7 @@ bounded queue per client.
 A feed (`replaying.ReplayFeed`, following) starts after the stream's last message and, when NATS
 restarts or the consumer is lost, resumes after the last message it handed over. It hands each
 message to every client's queue without waiting: a client whose queue is full misses the message,
-and a `Lag` marker with the count is queued where the gap is once it has room again. So a slow
+and the client's sender gets a `Lag` marker with the count right after what was queued. So a slow
 client never slows the feed or the other clients, and memory stays bounded (queue x clients).
 Each message is encoded at most once per format (protobuf frame, JSON frame, SSE event), lazily.
 """
@@ -77,9 +77,6 @@ class ClientQueue:
             self.missed += 1
             self.missed_total += 1
             return False
-        if self.missed:
-            self._items.append(Lag(self.missed))
-            self.missed = 0
         self._items.append(item)
         self._messages += 1
         self._ready.set()
@@ -91,13 +88,17 @@ class ClientQueue:
         self._ready.set()
 
     async def take(self) -> list[Entry]:
-        """Everything queued, waiting until there is something."""
+        """Everything queued, waiting until there is something; a `Lag` last when messages
+        were missed (they were all dropped after the ones queued: the queue was full)."""
         while not self._items:
             self._ready.clear()
             await self._ready.wait()
         items = list(self._items)
         self._items.clear()
         self._messages = 0
+        if self.missed:
+            items.append(Lag(self.missed))
+            self.missed = 0
         return items
 
 
@@ -197,10 +198,8 @@ class LiveHubs:
         await feed.close()
 
     async def close(self) -> None:
-        """End every feed (shutdown): each client is sent the end."""
+        """Stop every shared feed (shutdown; the clients' handlers close their sockets)."""
         feeds = list(self._shared.values())
         self._shared.clear()
         for feed in feeds:
-            for client in feed.clients:
-                client.end("gateway shutting down")
             await feed.close()

@@ -112,7 +112,7 @@ class LiveMessage(msgspec.Struct):
     consumer: str = ""
 
 
-class LiveControl(msgspec.Struct):
+class LiveControl(msgspec.Struct, omit_defaults=True):
     """A control notice in JSON frames: subscribe_ack, lag, error or close."""
 
     type: str
