@@ -19,6 +19,7 @@ import yaml
 
 from nats_pubsub.cli.commands import cli
 from nats_pubsub.config import (
+    GatewaySettings,
     MonitorSettings,
     PaymentSettings,
     PublisherSettings,
@@ -34,6 +35,7 @@ DEPLOY = ROOT / "deploy"
 COMPOSE = DEPLOY / "docker-compose.yml"
 # Services built from our image: (compose name, profile or None for the default set).
 APP_SERVICES = {
+    "gateway": None,
     "publisher": None,
     "subscriber": None,
     "payment-publisher": "payments",
@@ -42,7 +44,7 @@ APP_SERVICES = {
     "js-logger": "jetstream",
 }
 PROFILES = {
-    None: {"nats", "publisher", "subscriber"},
+    None: {"nats", "publisher", "subscriber", "gateway"},
     "payments": {"payment-publisher", "message-logger"},
     "jetstream": {"js-publisher", "js-logger"},
     "observability": {"loki", "alloy", "prometheus", "grafana"},
@@ -62,6 +64,7 @@ def code_env_names() -> set[str]:
         MonitorSettings,
         ServerSettings,
         UpSettings,
+        GatewaySettings,
     ):
         prefix = str(cls.model_config.get("env_prefix", ""))
         for field, info in cls.model_fields.items():
@@ -177,7 +180,7 @@ def test_services_have_health_checks(compose: dict[str, Any]) -> None:
     """NATS checks its own /healthz; our services use `nats-pubsub health`."""
     assert "healthz" in " ".join(compose["services"]["nats"]["healthcheck"]["test"])
     for name in APP_SERVICES:
-        assert compose["services"][name]["healthcheck"]["test"][1:] == ["nats-pubsub", "health"]
+        assert compose["services"][name]["healthcheck"]["test"][1:3] == ["nats-pubsub", "health"]
         assert compose["services"][name]["depends_on"]["nats"]["condition"] == "service_healthy"
 
 

@@ -21,7 +21,17 @@ from nats_pubsub.observability.metrics import METRICS, exposed_names
 
 _NAME = re.compile(r"nats_pubsub_[a-z][a-z0-9_]*")
 # Labels whose values come from a closed set in our code (subject is capped by SubjectLabels).
-_BOUNDED_LABELS = {"service", "status", "reason", "level", "subject", "version", "python"}
+_BOUNDED_LABELS = {
+    "service",
+    "status",
+    "reason",
+    "level",
+    "subject",
+    "version",
+    "python",
+    "route",
+    "method",
+}
 
 
 class FakeConnection:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
+import httpx
 import pytest
 
 from nats_pubsub.server.embedded import EmbeddedServer
@@ -86,13 +87,17 @@ def test_up_runs_the_stack_and_ctrl_c_stops_it(run_cli: CliFactory, tmp_path: Pa
         "--http-port",
         "0",
         url=url,
-        env={"PUBLISH_INTERVAL": "0.05"},
+        env={"PUBLISH_INTERVAL": "0.05", "GATEWAY_PORT": "0"},
     )
     stack.logs.wait_for("Embedded NATS server started", timeout=60)
     stack.logs.wait_for(
         lambda r: r.get("message") == "Message received" and r.get("sequence", 0) >= 5,
         timeout=60,
     )
+    [running] = stack.logs.wait_for("Stack running; press Ctrl+C to stop")
+    assert "gateway" in running["services"]
+    gateway = httpx.get(f"{running['gateway_url']}/readyz", timeout=10)
+    assert gateway.status_code == 200, gateway.text
     stack.signal(signal.SIGINT)
     assert stack.wait(timeout=60) == 0, stack.output()
     finals = {r["logger"] for r in stack.logs.records if r.get("final")}
@@ -100,6 +105,7 @@ def test_up_runs_the_stack_and_ctrl_c_stops_it(run_cli: CliFactory, tmp_path: Pa
     assert stack.logs.where("Embedded NATS server stopped")
     assert stack.logs.where("Message received", message_id="publisher-1"), "first message lost"
     assert stack.logs.records[-1]["message"] == "Stack stopped"
+    assert stack.logs.where("Gateway stopped")
 
 
 def test_ctrl_c_while_the_services_start_still_stops_each_gracefully(
@@ -108,7 +114,16 @@ def test_ctrl_c_while_the_services_start_still_stops_each_gracefully(
     """SIGINT right after the publishers were started: each service still writes its final
     metrics (none is signalled before it can handle the signal)."""
     url = f"nats://127.0.0.1:{free_port()}"
-    stack = run_cli("up", "--store-dir", str(tmp_path / "up"), "--http-port", "0", url=url)
+    stack = run_cli(
+        "up",
+        "--store-dir",
+        str(tmp_path / "up"),
+        "--http-port",
+        "0",
+        "--gateway-port",
+        "0",
+        url=url,
+    )
     stack.logs.wait_for("Stack running; press Ctrl+C to stop", timeout=60)
     stack.signal(signal.SIGINT)
     assert stack.wait(timeout=60) == 0, stack.output()
@@ -126,7 +141,7 @@ def test_up_uses_a_server_already_running(
         "--store-dir",
         str(tmp_path / "up"),
         url=nats_server.url,
-        env={"PUBLISH_INTERVAL": "0.05"},
+        env={"PUBLISH_INTERVAL": "0.05", "GATEWAY_PORT": "0"},
     )
     stack.logs.wait_for("Using the NATS server already running", timeout=60)
     stack.logs.wait_for("Message received", timeout=60)
@@ -146,7 +161,7 @@ def test_up_gives_its_services_the_credentials_it_was_given(
         "up",
         *("--user", "stack", "--password", "s3cret-pw", "--store-dir", str(tmp_path / "up")),
         url=server.url,
-        env={"PUBLISH_INTERVAL": "0.05"},
+        env={"PUBLISH_INTERVAL": "0.05", "GATEWAY_PORT": "0"},
     )
     stack.logs.wait_for("Message received", timeout=60)
     stack.signal(signal.SIGINT)

@@ -33,7 +33,7 @@ def test_up_logger_captures_events_and_payments(run_cli: CliFactory, tmp_path: P
     url = f"nats://127.0.0.1:{free_port()}"
     stack = run_cli(
         "up", "--store-dir", str(tmp_path / "store"), "--http-port", "0", url=url,
-        env={"PUBLISH_INTERVAL": "0.2"},
+        env={"PUBLISH_INTERVAL": "0.2", "GATEWAY_PORT": "0"},
     )  # fmt: skip
     stack.logs.wait_for("Stack running; press Ctrl+C to stop", timeout=60)
     stack.logs.wait_for(_captured("payments.credit_card."), count=3, timeout=60)

@@ -86,12 +86,23 @@ def server(
     type=click.Path(path_type=Path),
     help="Also append every record to this file as JSON lines, to the end [env LOG_FILE]",
 )
-def up(store_dir: Path | None, http_port: int | None, log_file: Path | None, **common: Any) -> None:
+@click.option(
+    "--gateway-port",
+    type=int,
+    help="The HTTP gateway's port, 0 = any free one [env GATEWAY_PORT, default 8080]",
+)
+def up(
+    store_dir: Path | None,
+    http_port: int | None,
+    log_file: Path | None,
+    gateway_port: int | None,
+    **common: Any,
+) -> None:
     """Run the whole local stack in one terminal; Ctrl+C stops it.
 
     Starts a nats-server with JetStream (unless one answers at --url), the subscriber
     (subscribe) and the message logger (monitor, every subject), then the event publisher
-    (publish) and the payment publisher (payments).
+    (publish), the payment publisher (payments) and the HTTP gateway (gateway).
     """
     from nats_pubsub.services.up import copying_logger, run_up
 
@@ -100,6 +111,7 @@ def up(store_dir: Path | None, http_port: int | None, log_file: Path | None, **c
         store_dir=store_dir,
         http_port=http_port,
         log_file=log_file,
+        gateway_port=gateway_port,
         **common_overrides(**common),
     )
     console = is_console(settings.log_format)

@@ -63,7 +63,7 @@ _FLAGS = {
     "speed": "--speed",
     "output": "--output",
     "gateway_host": "--host",
-    "gateway_port": "--port",
+    "gateway_port": "--port (up: --gateway-port)",
     "gateway_token_file": "--token-file",
     "gateway_cors_origins": "--cors-origins",
     "gateway_max_streams": "--max-streams",

@@ -141,6 +141,7 @@ class UpSettings(CommonSettings):
     hostname: str = "nats-pubsub"
     store_dir: Path = Path(".data")
     http_port: int = Field(default=8222, ge=0, le=65535)
+    gateway_port: int = Field(default=8080, ge=0, le=65535)  # the HTTP gateway's; 0 = any
     log_file: Path | None = None  # every record also appended here as JSON lines
 
     @field_validator("log_file")

@@ -30,6 +30,8 @@ __all__ = ["STACK", "copying_logger", "make_emitter", "run_up"]
 
 STACK = CONSUMERS + PRODUCERS
 _SUBSCRIBED = b'"message":"Subscribed"'
+_GATEWAY_STARTING = b'"message":"NATS HTTP Gateway starting"'
+_GATEWAY_WAIT = 10.0
 _READY_TIMEOUT = 60.0
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
 _PREFIX_COLORS = ("\x1b[36m", "\x1b[35m", "\x1b[34m", "\x1b[33m")
@@ -67,10 +69,12 @@ async def _pump(
     started: asyncio.Event,
     subscribed: asyncio.Event,
     log: Logger,
+    urls: dict[str, str],
 ) -> None:
     """Show a child's output; `started` once it writes (its service runs, its signal handlers
-    are in place), `subscribed` once it has subscribed. Lines of any length are read (the child
-    never blocks on its pipe); one over 1 MiB is replaced by a WARNING saying so."""
+    are in place), `subscribed` once it has subscribed (a gateway: once it listens, its URL into
+    `urls`). Lines of any length are read (the child never blocks on its pipe); one over 1 MiB
+    is replaced by a WARNING saying so."""
 
     def on_line(line: Line) -> None:
         if line.dropped:
@@ -82,6 +86,10 @@ async def _pump(
             )
             return
         if not subscribed.is_set() and _SUBSCRIBED in line.data:
+            subscribed.set()
+        if _GATEWAY_STARTING in line.data:
+            with contextlib.suppress(msgspec.DecodeError, AttributeError):
+                urls[name] = str(msgspec.json.decode(line.data).get("url"))
             subscribed.set()
         emit(name, line.data)
 
@@ -201,6 +209,8 @@ async def run_up(
     emit = make_emitter(log, console, copy)
     children: dict[str, asyncio.subprocess.Process] = {}
     started: dict[str, asyncio.Event] = {}
+    listening: dict[str, asyncio.Event] = {}
+    urls: dict[str, str] = {}
     pumps = []
 
     async def spawn(service: StackService) -> asyncio.Event:
@@ -211,8 +221,11 @@ async def run_up(
         children[name] = proc
         assert proc.stdout is not None
         subscribed, started[name] = asyncio.Event(), asyncio.Event()
+        listening[name] = subscribed
         pumps.append(
-            asyncio.create_task(_pump(name, proc.stdout, emit, started[name], subscribed, log))
+            asyncio.create_task(
+                _pump(name, proc.stdout, emit, started[name], subscribed, log, urls)
+            )
         )
         return subscribed
 
@@ -233,7 +246,14 @@ async def run_up(
     if not stop.is_set() and all(proc.returncode is None for proc in children.values()):
         for service in PRODUCERS:
             await spawn(service)
-    log.info("Stack running; press Ctrl+C to stop", services=list(children))
+        if "gateway" in listening:  # it says where it listens within a moment of starting
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(listening["gateway"].wait(), _GATEWAY_WAIT)
+    log.info(
+        "Stack running; press Ctrl+C to stop",
+        services=list(children),
+        gateway_url=urls.get("gateway"),
+    )
 
     waits = {asyncio.create_task(p.wait()): n for n, p in children.items()}
     stopper = asyncio.create_task(stop.wait())

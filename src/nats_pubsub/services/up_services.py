@@ -34,6 +34,7 @@ _MODELS = {
     "subscribe": "SubscriberSettings",
     "payments": "PaymentSettings",
     "monitor": "MonitorSettings",
+    "gateway": "GatewaySettings",
 }
 
 
@@ -55,6 +56,8 @@ CONSUMERS = (
 PRODUCERS = (
     StackService("publisher", "publish", {"hostname": "publisher"}),
     StackService("payments", "payments", {"hostname": "payment-publisher"}),
+    # HTTP clients publish through it: started and stopped with the producers.
+    StackService("gateway", "gateway", {"hostname": "gateway"}),
 )
 
 
@@ -70,6 +73,7 @@ def service_settings(service: StackService, up: UpSettings, url: str) -> BaseMod
         if value is not None:
             security[name] = value.resolve() if isinstance(value, Path) else value
     model = getattr(config, _MODELS[service.command])
+    own = {"gateway_port": up.gateway_port} if service.command == "gateway" else {}
     settings: BaseModel = config.load_settings(
         model,
         None,  # errors name every flag: the service has no command line of its own
@@ -77,6 +81,7 @@ def service_settings(service: StackService, up: UpSettings, url: str) -> BaseMod
         nats_url=url,
         log_format="json",
         log_level=up.log_level,
+        **own,
         **service.overrides,
     )
     return settings.model_copy(update={"metrics_port": None})
