@@ -170,9 +170,60 @@ for _command, _defaults in (
     _make(_command, _defaults)
 
 
+@bench.command(name="gateway")
+@_output_options
+@click.option(
+    "--mode",
+    type=click.Choice(["ours", "classic", "fanout"]),
+    default="ours",
+    show_default=True,
+    help="ours: HTTP publish through our gateway; classic: FastAPI + pydantic + one awaited "
+    "js.publish per request; fanout: WebSocket clients on one subject, one of them stalled",
+)
+@click.option("--clients", type=click.IntRange(1), default=64, show_default=True,
+              help="Keep-alive HTTP connections (ours, classic)")  # fmt: skip
+@click.option("--seconds", type=click.FloatRange(1), default=5.0, show_default=True)
+@click.option("--ws-clients", type=click.IntRange(1), default=50, show_default=True,
+              help="WebSocket clients (fanout)")  # fmt: skip
+@click.option("--rate", type=click.FloatRange(1), default=2000.0, show_default=True,
+              help="Messages per second published (fanout)")  # fmt: skip
+def gateway_command(
+    url: str | None,
+    embedded: bool,
+    as_json: bool,
+    as_csv: bool,
+    connect_timeout: float,
+    mode: str,
+    clients: int,
+    seconds: float,
+    ws_clients: int,
+    rate: float,
+) -> None:
+    """The HTTP gateway: publish rate against the classic handler; WebSocket fan-out."""
+    from nats_pubsub.bench.gateway import gateway_bench
+    from nats_pubsub.bench.report import render
+
+    with _server_url(url, embedded, connect_timeout) as server_url:
+        try:
+            summary = gateway_bench(
+                server_url, mode, connections=clients, seconds=seconds,
+                fan_clients=ws_clients, fan_rate=rate,
+            )  # fmt: skip
+        except (RuntimeError, OSError) as exc:
+            click.echo(f"nats-pubsub bench: {exc}", err=True)
+            sys.exit(1)
+    click.echo(render(summary, "json" if as_json else "csv" if as_csv else "text"))
+
+
 @bench.command()
 @_output_options
 @click.option("--settle", type=float, default=1.0, show_default=True, help="Seconds idle first")
+@click.option(
+    "--service",
+    type=click.Choice(["subscribe", "gateway"]),
+    default="subscribe",
+    show_default=True,
+)
 def memory(
     url: str | None,
     embedded: bool,
@@ -180,18 +231,20 @@ def memory(
     as_csv: bool,
     connect_timeout: float,
     settle: float,
+    service: str,
 ) -> None:
-    """Resident memory (VmRSS) of an idle `nats-pubsub subscribe` once it has subscribed."""
+    """Resident memory (VmRSS) of an idle `nats-pubsub subscribe` once it has subscribed, or of
+    an idle `nats-pubsub gateway` once it is connected."""
     import json
 
     from nats_pubsub.bench.memory import idle_rss_kib
 
     with _server_url(url, embedded, connect_timeout) as server_url:
-        kib = idle_rss_kib(server_url, settle)
-    row = {"command": "memory", "service": "subscribe", "rss_kib": kib, "rss_mib": kib / 1024}
+        kib = idle_rss_kib(server_url, settle, service=service)
+    row = {"command": "memory", "service": service, "rss_kib": kib, "rss_mib": kib / 1024}
     if as_json:
         click.echo(json.dumps(row))
     elif as_csv:
-        click.echo("command,service,rss_kib,rss_mib\n" + f"memory,subscribe,{kib},{kib / 1024:.1f}")
+        click.echo("command,service,rss_kib,rss_mib\n" + f"memory,{service},{kib},{kib / 1024:.1f}")
     else:
-        click.echo(f"idle subscriber: {kib / 1024:.1f} MiB resident")
+        click.echo(f"idle {service}: {kib / 1024:.1f} MiB resident")

@@ -19,12 +19,21 @@ def read_rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
-def idle_rss_kib(url: str, settle_seconds: float = 1.0, timeout: float = 60.0) -> int:
-    """Start `nats-pubsub subscribe`, wait until it is subscribed and idle, read its RSS."""
-    subject = f"bench.idle.{uuid.uuid4().hex[:10]}"
-    proc = ServiceProcess(["subscribe", "--subject", subject], service_env(url))
+def idle_rss_kib(
+    url: str, settle_seconds: float = 1.0, timeout: float = 60.0, service: str = "subscribe"
+) -> int:
+    """Start `nats-pubsub subscribe` (or `gateway`), wait until it is subscribed (connected) and
+    idle, read its RSS."""
+    if service == "gateway":
+        args, ready = ["gateway", "--port", "0"], "NATS Gateway connected"
+    else:
+        args, ready = (
+            ["subscribe", "--subject", f"bench.idle.{uuid.uuid4().hex[:10]}"],
+            "Subscribed",
+        )
+    proc = ServiceProcess(args, service_env(url))
     try:
-        proc.logs.wait_for("Subscribed", timeout=timeout)
+        proc.logs.wait_for(ready, timeout=timeout)
         time.sleep(settle_seconds)
         return read_rss_kib(proc.process.pid)
     finally:

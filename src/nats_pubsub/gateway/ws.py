@@ -22,6 +22,7 @@ from nats_pubsub.gateway.failures import failure
 from nats_pubsub.gateway.live import ClientQueue, Ended, Lag, LiveItem
 from nats_pubsub.gateway.live_formats import control, json_frame, proto_frame
 from nats_pubsub.gateway.state import Gateway
+from nats_pubsub.gateway.ws_protocol import BatchedWebSocketProtocol
 from nats_pubsub.js_reading import bind_pull
 
 __all__ = ["ws_consumer", "ws_subject"]
@@ -40,12 +41,25 @@ class _Socket:
     def __init__(self, receive: Receive, send: Send, as_json: bool) -> None:
         self._receive, self._send, self.as_json = receive, send, as_json
         self.open = True
+        # uvicorn's `send` is a method of the connection's protocol: ours sends many at once.
+        protocol = getattr(send, "__self__", None)
+        self._many = (
+            protocol.send_frames if isinstance(protocol, BatchedWebSocketProtocol) else None
+        )
 
     async def frame(self, data: bytes | str) -> None:
         if isinstance(data, str):
             await self._send({"type": "websocket.send", "text": data})
         else:
             await self._send({"type": "websocket.send", "bytes": data})
+
+    async def frames(self, batch: list[bytes | str]) -> None:
+        """Several frames, in order (in one piece when the protocol allows)."""
+        if self._many is not None:
+            await self._many(batch)
+            return
+        for data in batch:
+            await self.frame(data)
 
     async def notice(self, kind: str, text: str, missed: int = 0) -> None:
         await self.frame(control(kind, text, missed, as_json=self.as_json))
@@ -95,16 +109,24 @@ async def _pump(gw: Gateway, sock: _Socket, queue: ClientQueue) -> None:
     key = "json" if sock.as_json else "pb"
     stats = gw.http
     while True:
+        batch: list[bytes | str] = []
         for entry in await queue.take():
             if isinstance(entry, LiveItem):
-                await sock.frame(entry.encoded(key, encode))
-                stats.live_sent += 1
-            elif isinstance(entry, Lag):
+                batch.append(entry.encoded(key, encode))
+                continue
+            if batch:
+                await sock.frames(batch)
+                stats.live_sent += len(batch)
+                batch = []
+            if isinstance(entry, Lag):
                 stats.live_missed += entry.missed
                 await sock.notice("lag", f"Missed {entry.missed} messages", entry.missed)
             elif isinstance(entry, Ended):
                 await sock.notice("error", entry.reason)
                 return
+        if batch:
+            await sock.frames(batch)
+            stats.live_sent += len(batch)
 
 
 async def ws_subject(gw: Gateway, req: Request, receive: Receive, send: Send) -> None:
