@@ -28,6 +28,8 @@ lint: $(STAMP)  ## ruff, mypy --strict and the import contracts (pyproject's [to
 	$(BIN)/lint-imports
 
 bench: $(STAMP)  ## side-by-side throughput ratios (not run by CI)
+	@command -v wrk >/dev/null 2>&1 || apt-get install -y -qq wrk >/dev/null 2>&1 || \
+		echo "wrk not installed (apt-get install wrk): the gateway rows use a Python load client"
 	$(BIN)/python benchmarks/run.py
 
 lock: $(STAMP)  ## re-pin deploy/requirements.lock (hashes; what the image installs) from pyproject.toml

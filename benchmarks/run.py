@@ -3,9 +3,11 @@
 The JetStream publish rows are measured a second time on another embedded server held to one
 core (GOMAXPROCS=1), which leaves the other core of a small machine to the publisher.
 
-Every measurement runs through `nats-pubsub bench`'s own code (`nats_pubsub.bench.run_bench`) in
-fresh worker processes. Within a round each of ours runs right next to its baseline, in the
-opposite order every other round; a ratio is taken per round (the two sides measured a few
+Every measurement runs through `nats-pubsub bench`'s own code (`nats_pubsub.bench.run_bench`,
+`gateway_bench`) in fresh worker processes; the gateway rows run our gateway and the classic
+FastAPI handler as server processes under wrk (a Python load client when wrk is missing).
+Within a round each of ours runs right next to its baseline, in the opposite order every other
+round; a ratio is taken per round (the two sides measured a few
 seconds apart, under the same machine load) and the median of the rounds' ratios is reported,
 with each round's ratio beside it. Rates and latencies are the medians of the rounds. Prints a
 Markdown table for docs/performance.md. `--quick` is a smoke run with small loads and one round.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -23,6 +26,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from nats_pubsub.bench.gateway import gateway_bench
 from nats_pubsub.bench.memory import idle_rss_kib
 from nats_pubsub.bench.report import Summary
 from nats_pubsub.bench.runner import BenchRequest, run_bench
@@ -43,11 +47,13 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--js-sync-msgs", type=int, default=5_000, help="one ack at a time")
     parser.add_argument("--replay-msgs", type=int, default=100_000)
     parser.add_argument("--latency-msgs", type=int, default=10_000, help="at 1,000 msg/s")
+    parser.add_argument("--gateway-seconds", type=float, default=5.0, help="each gateway run")
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.msgs, args.js_msgs, args.js_sync_msgs = 1, 5_000, 2_000, 500
         args.pub_msgs = 5_000
         args.replay_msgs, args.latency_msgs = 5_000, 1_000
+        args.gateway_seconds = 1.0
     return args
 
 
@@ -77,6 +83,9 @@ def _runs(
         "replay-bare": bench("js-replay", args.replay_msgs, mode="bare"),
         "latency-ours": bench("latency", args.latency_msgs, mode="ours", rate=1000.0),
         "latency-classic": bench("latency", args.latency_msgs, mode="classic", rate=1000.0),
+        "gw-ours": lambda: gateway_bench(url, "ours", seconds=args.gateway_seconds),
+        "gw-classic": lambda: gateway_bench(url, "classic", seconds=args.gateway_seconds),
+        "gw-fanout": lambda: gateway_bench(url, "fanout", seconds=args.gateway_seconds),
         # Warm-ups, not measured (see _GROUPS).
         "warm-sub": bench("sub", max(args.msgs // 5, 1_000), mode="bare"),
         "warm-pub": bench("pub", max(args.pub_msgs // 5, 1_000), mode="bare"),
@@ -96,6 +105,8 @@ _GROUPS = (
     ("warm-js1", ("js1-window", "js1-sync", "js1-fast")),
     (None, ("replay-ours", "replay-bare")),
     (None, ("latency-ours", "latency-classic")),
+    (None, ("gw-ours", "gw-classic")),
+    (None, ("gw-fanout",)),
 )
 # (what, ours, baseline): the ratios taken per round.
 _RATIOS = (
@@ -106,6 +117,7 @@ _RATIOS = (
     ("JetStream fast ingest", "js-fast", "js-sync"),
     ("JetStream window, server on one core", "js1-window", "js1-sync"),
     ("JetStream fast ingest, server on one core", "js1-fast", "js1-sync"),
+    ("HTTP gateway publish", "gw-ours", "gw-classic"),
 )
 
 
@@ -120,7 +132,12 @@ def _measure(args: argparse.Namespace, url: str, one_core_url: str) -> Samples:
                 _measure_one(runs, key, round_no, rates)
         rss = idle_rss_kib(url, 0.5 if args.quick else 2.0) / 1024
         rates.setdefault("rss-mib", []).append(rss)
-        print(f"  round {round_no}: idle RSS {rss:.1f} MiB", file=sys.stderr)
+        gateway_rss = idle_rss_kib(url, 0.5 if args.quick else 2.0, service="gateway") / 1024
+        rates.setdefault("gw-rss-mib", []).append(gateway_rss)
+        print(
+            f"  round {round_no}: idle RSS {rss:.1f} MiB, gateway {gateway_rss:.1f} MiB",
+            file=sys.stderr,
+        )
     for _, ours, base in _RATIOS:
         rates[f"{ours}/{base}"] = [a / b for a, b in zip(rates[ours], rates[base], strict=True)]
     return rates
@@ -133,8 +150,13 @@ def _measure_one(
     if summary.received < summary.sent:
         print(f"  note: {key} received {summary.received} of {summary.sent}")
     rates.setdefault(key, []).append(summary.rate)
-    if summary.latency_ms is not None and key.startswith("latency"):
+    if summary.latency_ms is not None and key.startswith(("latency", "gw-")):
         rates.setdefault(f"{key}-p99", []).append(summary.latency_ms.p99)
+    if key == "gw-fanout":
+        calm = summary.extra["rate_without_stalled_client"]
+        rates.setdefault("gw-stall-ratio", []).append(summary.rate / calm if calm else 0.0)
+        complete = 1.0 if summary.extra["every_client_got_all"] else 0.0
+        rates.setdefault("gw-complete", []).append(complete)
     print(f"  round {round_no}: {key:<16} {summary.rate:>12,.0f} msg/s", file=sys.stderr)
 
 
@@ -147,6 +169,11 @@ def _per_round(samples: Samples) -> list[str]:
     p99 = " ".join(f"{v:.2f}" for v in samples["latency-ours-p99"])
     classic = " ".join(f"{v:.2f}" for v in samples["latency-classic-p99"])
     lines.append(f"- p99 at 1,000 msg/s (ms): ours {p99}; classic {classic}")
+    fan = " ".join(f"{v:.2f}" for v in samples["gw-fanout-p99"])
+    stall = " ".join(f"{v:.3f}" for v in samples["gw-stall-ratio"])
+    lines.append(
+        f"- WebSocket fan-out p99 (ms): {fan}; rate with / without a stalled client: {stall}"
+    )
     return lines
 
 
@@ -253,6 +280,44 @@ def _table(med: dict[str, float]) -> list[str]:
             med["latency-ours-p99"] <= 1.0,
         ),
         row(
+            "HTTP gateway publish, 64 keep-alive clients: ours vs the classic FastAPI handler "
+            "(req/s)",
+            n("gw-ours"),
+            "-",
+            n("gw-classic"),
+            f"{ratio('gw-ours', 'gw-classic'):.1f}x",
+            ">= 2.5x",
+            ratio("gw-ours", "gw-classic") >= 2.5,
+        ),
+        row(
+            "WebSocket fan-out, 50 clients on one subject at 2,000 msg/s: p99 added latency (ms)",
+            f"{med['gw-fanout-p99']:.2f}",
+            "-",
+            "-",
+            f"{med['gw-fanout-p99']:.2f} ms",
+            "< 5 ms",
+            med["gw-fanout-p99"] < 5.0,
+        ),
+        row(
+            "... one stalled client: the others' rate with it / without it (all messages "
+            "delivered)",
+            f"{med['gw-stall-ratio']:.3f}",
+            "-",
+            "-",
+            f"{med['gw-stall-ratio']:.3f}",
+            ">= 0.95",
+            med["gw-stall-ratio"] >= 0.95 and med["gw-complete"] == 1.0,
+        ),
+        row(
+            "idle gateway, resident memory (MiB)",
+            f"{med['gw-rss-mib']:.1f}",
+            "-",
+            "-",
+            f"{med['gw-rss-mib']:.1f} MiB",
+            "reported",
+            True,
+        ),
+        row(
             "idle connected subscriber, resident memory (MiB)",
             f"{med['rss-mib']:.1f}",
             "-",
@@ -281,7 +346,9 @@ def main() -> None:
         f"core runs {args.msgs:,} messages ({args.pub_msgs:,} for our and bare publishers), "
         f"JetStream {args.js_msgs:,} windowed / "
         f"{args.js_sync_msgs:,} one-at-a-time, replay {args.replay_msgs:,}, latency "
-        f"{args.latency_msgs:,} at 1,000 msg/s; {time.monotonic() - started:.0f} s\n"
+        f"{args.latency_msgs:,} at 1,000 msg/s, gateway runs of {args.gateway_seconds:g} s "
+        f"(load client: {'wrk' if shutil.which('wrk') else 'python'}); "
+        f"{time.monotonic() - started:.0f} s\n"
     )
     print("\n".join(_table(med) + _per_round(samples)))
 

@@ -121,3 +121,49 @@ def test_bench_js_pub_leaves_no_stream_behind(nats_server: EmbeddedServer) -> No
             await nc.close()
 
     assert asyncio.run(streams()) == []
+
+
+@pytest.mark.parametrize(
+    ("mode", "load_client"), [("ours", "wrk"), ("ours", "python"), ("classic", "wrk")]
+)
+def test_bench_gateway_http(nats_server: EmbeddedServer, mode: str, load_client: str) -> None:
+    """Our gateway or the classic handler under load: every request answered 2xx."""
+    import shutil
+
+    if load_client == "wrk" and not shutil.which("wrk"):
+        pytest.skip("install wrk (apt-get install wrk) to measure with it")
+    env = {"NATS_PUBSUB_LOAD_CLIENT": load_client}
+    done = subprocess.run(
+        [sys.executable, "-m", "nats_pubsub", "bench", "gateway", "--url", nats_server.url,
+         "--mode", mode, "--seconds", "1", "--clients", "8", "--json"],
+        capture_output=True, text=True, env=service_env(nats_server.url, env), timeout=240,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert (result["command"], result["mode"], result["load_client"]) == (
+        "gateway",
+        mode,
+        load_client,
+    )
+    assert result["errors"] == 0
+    assert result["sent"] == result["received"] > 0
+    assert result["latency_ms"]["p99"] > 0
+
+
+def test_bench_gateway_fanout(nats_server: EmbeddedServer) -> None:
+    """Every WebSocket client gets every message, with and without a stalled client beside it."""
+    result = _bench_json(
+        nats_server.url, "gateway", "--mode", "fanout", "--seconds", "1", "--ws-clients", "3",
+        "--rate", "300",
+    )  # fmt: skip
+    assert result["every_client_got_all"] is True
+    assert result["received"] == result["sent"] == 900
+    assert result["rate_without_stalled_client"] > 0
+
+
+def test_bench_memory_of_the_gateway(nats_server: EmbeddedServer) -> None:
+    """The idle gateway's resident size."""
+    result = _bench_json(nats_server.url, "memory", "--service", "gateway")
+    assert result["service"] == "gateway"
+    assert 10_000 < result["rss_kib"] < 500_000

@@ -5,6 +5,7 @@ Python client; both keep `connections` keep-alive connections busy with one POST
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import shutil
 import subprocess
@@ -120,7 +121,8 @@ async def _python(url: str, body: bytes, connections: int, seconds: float) -> Lo
 
 
 def run_load(url: str, body: bytes, connections: int, seconds: float) -> LoadResult:
-    """POST `body` to `url` over `connections` connections for `seconds`."""
-    if shutil.which("wrk"):
+    """POST `body` to `url` over `connections` connections for `seconds` (with wrk unless it is
+    missing or NATS_PUBSUB_LOAD_CLIENT=python)."""
+    if shutil.which("wrk") and os.environ.get("NATS_PUBSUB_LOAD_CLIENT") != "python":
         return _wrk(url, body, connections, seconds)
     return asyncio.run(_python(url, body, connections, seconds))
