@@ -202,6 +202,7 @@ def gateway_command(
     """The HTTP gateway: publish rate against the classic handler; WebSocket fan-out."""
     from nats_pubsub.bench.gateway import gateway_bench
     from nats_pubsub.bench.report import render
+    from nats_pubsub.errors import NatsPubsubError
 
     with _server_url(url, embedded, connect_timeout) as server_url:
         try:
@@ -209,7 +210,7 @@ def gateway_command(
                 server_url, mode, connections=clients, seconds=seconds,
                 fan_clients=ws_clients, fan_rate=rate,
             )  # fmt: skip
-        except (RuntimeError, OSError) as exc:
+        except (RuntimeError, OSError, NatsPubsubError) as exc:
             click.echo(f"nats-pubsub bench: {exc}", err=True)
             sys.exit(1)
     click.echo(render(summary, "json" if as_json else "csv" if as_csv else "text"))
