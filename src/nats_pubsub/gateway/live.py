@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from nats_pubsub.connection import Connection
 from nats_pubsub.errors import NatsError
+from nats_pubsub.gateway.stats import HttpStats
 from nats_pubsub.jetstream import JetStream
 from nats_pubsub.js_admin import JsApi
 from nats_pubsub.replaying import ReplayFeed
@@ -103,15 +104,16 @@ class ClientQueue:
 
 
 class LiveFeed:
-    """One JetStream feed on (stream, filter) and the client queues it fills."""
+    """One JetStream feed on (stream, filter) and the client queues it fills; messages a full
+    queue refuses are counted in `stats.live_missed` as they are dropped."""
 
-    def __init__(self, stream: str, subject: str) -> None:
+    def __init__(self, stream: str, subject: str, stats: HttpStats) -> None:
         self.stream = stream
         self.subject = subject
         self.clients: set[ClientQueue] = set()
+        self._stats = stats
         self._feed: ReplayFeed | None = None
         self._task: asyncio.Task[None] | None = None
-        self.sent = 0
 
     def _on_message(
         self,
@@ -123,9 +125,12 @@ class LiveFeed:
         pending: int,
     ) -> None:
         item = LiveItem(subject, data, seq, time_ns, self.stream)
+        missed = 0
         for client in self.clients:
-            if client.put(item):
-                self.sent += 1
+            if not client.put(item):
+                missed += 1
+        if missed:
+            self._stats.live_missed += missed
 
     async def open(self, conn: Connection, js: JetStream, start: ReplayStart) -> None:
         """Start following from `start`."""
@@ -157,8 +162,8 @@ class LiveFeed:
 class LiveHubs:
     """Every live feed of one gateway; feeds from "now" are shared by their clients."""
 
-    def __init__(self, conn: Connection, api: JsApi, js: JetStream) -> None:
-        self._conn, self._api, self._js = conn, api, js
+    def __init__(self, conn: Connection, api: JsApi, js: JetStream, stats: HttpStats) -> None:
+        self._conn, self._api, self._js, self._stats = conn, api, js, stats
         self._shared: dict[tuple[str, str], LiveFeed] = {}
         self._lock = asyncio.Lock()
 
@@ -173,7 +178,7 @@ class LiveHubs:
         """Add `client` to the feed of (stream, subject) from now on, or (`after`: a sequence)
         to a feed of its own that starts after that sequence."""
         if after is not None:
-            feed = LiveFeed(stream, subject)
+            feed = LiveFeed(stream, subject, self._stats)
             feed.clients.add(client)
             start = ReplayStart("by_start_sequence", start_sequence=after + 1, text="resume")
             await feed.open(self._conn, self._js, start)
@@ -181,7 +186,7 @@ class LiveHubs:
         async with self._lock:
             shared = self._shared.get((stream, subject))
             if shared is None:
-                shared = LiveFeed(stream, subject)
+                shared = LiveFeed(stream, subject, self._stats)
                 await shared.open(self._conn, self._js, await self._after_last(stream))
                 self._shared[(stream, subject)] = shared
             shared.clients.add(client)

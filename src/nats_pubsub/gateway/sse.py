@@ -87,7 +87,6 @@ async def _events(
                     chunk.append(entry.encoded("sse", sse_message))
                     gw.http.live_sent += 1
                 elif isinstance(entry, Lag):
-                    gw.http.live_missed += entry.missed
                     chunk.append(sse_control("lag", "Missed messages", missed=entry.missed))
                 elif isinstance(entry, Ended):
                     chunk.append(sse_control("error", entry.reason))

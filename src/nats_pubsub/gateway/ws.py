@@ -119,7 +119,6 @@ async def _pump(gw: Gateway, sock: _Socket, queue: ClientQueue) -> None:
                 stats.live_sent += len(batch)
                 batch = []
             if isinstance(entry, Lag):
-                stats.live_missed += entry.missed
                 await sock.notice("lag", f"Missed {entry.missed} messages", entry.missed)
             elif isinstance(entry, Ended):
                 await sock.notice("error", entry.reason)

@@ -103,7 +103,7 @@ async def _connect(gw: Gateway, settings: Any, log: Logger, stop: asyncio.Event)
         stats=gw.publish_stats,
     )
     await publisher.start()
-    gw.live = LiveHubs(conn, api, JetStream(conn, log))
+    gw.live = LiveHubs(conn, api, JetStream(conn, log), gw.http)
     gw.history = ConsumerHistory()
     gw.attach(conn, api, publisher)
     # What exists now lives as long as the process: out of the collector's way (a full
