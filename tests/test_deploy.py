@@ -87,6 +87,7 @@ SAMPLE_ENV = {
     "NATS_USER": "stack",
     "NATS_PASSWORD": "sample-password",
     "GRAFANA_ADMIN_PASSWORD": "sample-admin-password",
+    "GATEWAY_TOKEN": "sample-gateway-token",
 }
 _VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)(?:(:-|:\?)([^}]*))?\}")
 
@@ -128,8 +129,8 @@ def test_compose_spec_rejects_an_unknown_key() -> None:
 
 @pytest.mark.parametrize("missing", sorted(SAMPLE_ENV))
 def test_compose_will_not_start_without_the_secrets(missing: str) -> None:
-    """Without NATS_USER, NATS_PASSWORD or GRAFANA_ADMIN_PASSWORD in .env, compose stops with
-    a message naming it (no default credentials anywhere)."""
+    """Without NATS_USER, NATS_PASSWORD, GRAFANA_ADMIN_PASSWORD or GATEWAY_TOKEN in .env,
+    compose stops with a message naming it (no default credentials anywhere)."""
     env = {name: value for name, value in SAMPLE_ENV.items() if name != missing}
     with pytest.raises(ValueError, match=f"{missing} is missing a value: set {missing} in .env"):
         interpolate(COMPOSE.read_text(), env)

@@ -36,6 +36,11 @@ ROWS = {
     "services/streams_admin.py": "streams",
     "services/nats_server.py": "server",
     "services/up.py": "up",
+    "services/gateway.py": "gateway",
+    "gateway/app.py": "gateway",
+    "gateway/api_messages.py": "gateway",
+    "gateway/api_consumers.py": "gateway",
+    "gateway/ws.py": "gateway",
 }
 
 

@@ -22,7 +22,7 @@ _FILE = click.Path(path_type=Path)
 @click.option("--host", "gateway_host", help="Address to listen on [env GATEWAY_HOST, 127.0.0.1]")
 @click.option("--port", "gateway_port", type=int, help="Port, 0 = any [env GATEWAY_PORT, 8080]")
 @click.option(
-    "--token-file",
+    "--bearer-token-file",
     "gateway_token_file",
     type=_FILE,
     help="Require the bearer token in this file [env GATEWAY_TOKEN_FILE, or GATEWAY_TOKEN]",

@@ -10,6 +10,7 @@ import pytest
 from nats_pubsub.cli.commands import cli
 from nats_pubsub.cli.options import command_flags
 from nats_pubsub.config import (
+    GatewaySettings,
     MonitorSettings,
     PaymentSettings,
     PublisherSettings,
@@ -32,6 +33,7 @@ MODELS: dict[str, Any] = {
     "up": UpSettings,
     "replay": ReplaySettings,
     "streams": StreamsSettings,
+    "gateway": GatewaySettings,
 }
 WITHOUT_SETTINGS = {"health", "bench"}  # no settings model: plain click options
 # Values that break some setting or other; each setting is tried with each until one fails.
@@ -45,6 +47,8 @@ ANY_VALUE = {
     "seed",
     "nats_tls_hostname",
     "metrics_host",
+    "gateway_host",
+    "gateway_token",
 }
 
 

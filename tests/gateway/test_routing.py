@@ -80,4 +80,4 @@ def test_the_table_has_every_upstream_route() -> None:
     ]:
         assert (method, template) in have, (method, template)
     public = {r.template for r in ROUTES if r.public}
-    assert public == {"/health", "/healthz", "/readyz"}
+    assert public == {"/health", "/healthz", "/readyz", "/docs", "/docs/{file}"}

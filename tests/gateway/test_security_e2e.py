@@ -38,8 +38,8 @@ def test_a_token_guards_every_route_but_health(
     assert gw.http.get("/api/streams", params={"access_token": TOKEN}).status_code == 200
     posted = gw.http.post("/api/messages/events.t", json={"data": 1}, headers=good)
     assert posted.status_code == 200
-    for path in ("/health", "/healthz", "/readyz"):
-        assert gw.http.get(path).status_code == 200, path
+    for path in ("/health", "/healthz", "/readyz", "/docs", "/docs/swagger-ui.css"):
+        assert gw.http.get(path).status_code == 200, path  # health, and static docs files
     ws_url = gw.url.replace("http://", "ws://") + "/ws/websocketmessages/events.>"
     with pytest.raises(InvalidStatus):
         connect(ws_url, open_timeout=10)
@@ -52,10 +52,10 @@ def test_a_token_guards_every_route_but_health(
 def test_the_token_from_a_file(
     run_cli: CliFactory, nats_server: EmbeddedServer, tmp_path: Path
 ) -> None:
-    """--token-file: the file's content, white space trimmed."""
+    """--bearer-token-file: the file's content, white space trimmed."""
     token_file = tmp_path / "token"
     token_file.write_text(f"{TOKEN}\n")
-    gw = start_gateway(run_cli, nats_server.url, "--token-file", str(token_file))
+    gw = start_gateway(run_cli, nats_server.url, "--bearer-token-file", str(token_file))
     assert gw.http.get("/api/streams").status_code == 401
     assert (
         gw.http.get("/api/streams", headers={"Authorization": f"bearer {TOKEN}"}).status_code == 200
@@ -68,7 +68,7 @@ def test_an_empty_token_file_is_a_configuration_error(
     """One line, exit 2."""
     token_file = tmp_path / "token"
     token_file.write_text("\n")
-    proc = run_cli("gateway", "--token-file", str(token_file), url=nats_server.url)
+    proc = run_cli("gateway", "--bearer-token-file", str(token_file), url=nats_server.url)
     assert proc.wait(30) == 2
     assert "is empty" in proc.output()
     assert "Traceback" not in proc.output()
@@ -126,3 +126,17 @@ def test_https_with_a_certificate(
     with pytest.raises(httpx.HTTPError):
         httpx.get(gw.url.replace("https://", "http://") + "/readyz", timeout=5)
     assert gw.http.get("/readyz").status_code == 200
+
+
+def test_a_cors_origin_that_is_not_one_is_a_configuration_error(
+    run_cli: CliFactory, nats_server: EmbeddedServer
+) -> None:
+    """`app.example` (no scheme) is refused before anything starts: one line, exit 2."""
+    proc = run_cli(
+        "gateway",
+        url=nats_server.url,
+        env={"GATEWAY_CORS_ORIGINS": "http://ok.example,app.example"},
+    )
+    assert proc.wait(30) == 2
+    assert "GATEWAY_CORS_ORIGINS / --cors-origins" in proc.output()
+    assert "'app.example' is not an origin" in proc.output()

@@ -78,7 +78,7 @@ def test_up_hands_its_services_the_password_through_a_pipe(
         run_cli, password_server.url, tmp_path, "--user", "stack", "--password", PASSWORD
     )
     services = _children(stack.process.pid)
-    assert len(services) == 4  # subscriber, logger, publisher, payments
+    assert len(services) == 5  # subscriber, logger, publisher, payments, gateway
     for pid in services:
         assert PASSWORD.encode() not in _visible(pid), f"service {pid} shows the password"
     [warning] = stack.stderr.wait_for_line("--password on the command line")

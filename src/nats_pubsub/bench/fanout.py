@@ -23,10 +23,12 @@ from hdrh.histogram import HdrHistogram
 
 from nats_pubsub.gateway.proto import message_pb2 as pb
 
-__all__ = ["FanoutResult", "fanout"]
+__all__ = ["MESSAGE_BYTES", "FanoutResult", "fanout"]
 
 _SAMPLE_EVERY = 10  # the latency of every 10th message (parsing them all costs the client more)
 _PAD = 1000  # bytes: enough data that a client that never reads overflows its socket buffers
+_MESSAGE = b'{"n":%d,"pad":"%s"}'
+MESSAGE_BYTES = len(_MESSAGE % (0, b"x" * _PAD))  # about: n grows to a few digits
 _HANDSHAKE = (
     "GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
     "Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
@@ -40,6 +42,7 @@ class FanoutResult(NamedTuple):
     received: list[int]
     rates: list[float]
     p50_ms: float
+    p90_ms: float
     p99_ms: float
     max_ms: float
 
@@ -148,6 +151,7 @@ async def fanout(
         received=[c.count for c in readers],
         rates=rates,
         p50_ms=at(50),
+        p90_ms=at(90),
         p99_ms=at(99),
         max_ms=round(float(hist.get_max_value()) / 1000, 3),
     )
@@ -162,7 +166,7 @@ async def _publish(url: str, subject: str, rate: float, seconds: float) -> None:
     interval = 1.0 / rate
     start = time.monotonic()
     for n in range(total):
-        await nc.publish(subject, b'{"n":%d,"pad":"%s"}' % (n, b"x" * _PAD))
+        await nc.publish(subject, _MESSAGE % (n, b"x" * _PAD))
         wait = start + (n + 1) * interval - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)

@@ -132,7 +132,7 @@ def _missed(base: str) -> int:
 
 
 def _fanout(nats_url: str, clients: int, rate: float, seconds: float) -> Summary:
-    from nats_pubsub.bench.fanout import fanout
+    from nats_pubsub.bench.fanout import MESSAGE_BYTES, fanout
 
     runs: dict[int, Any] = {}
     with _stream(nats_url) as subject, _server("ours", nats_url) as base:
@@ -150,18 +150,18 @@ def _fanout(nats_url: str, clients: int, rate: float, seconds: float) -> Summary
         service="-",
         clients=clients,
         msgs=stall.published,
-        size=len(_BODY),
+        size=MESSAGE_BYTES,
         sent=stall.published * clients,
         received=sum(stall.received),
         seconds=seconds,
         rate=round(mean, 1),
         latency_ms=LatencySummary(
-            sum(stall.received),
-            stall.p50_ms,
-            stall.p99_ms,
-            stall.p99_ms,
-            stall.p99_ms,
-            stall.max_ms,
+            count=sum(stall.received),
+            p50=stall.p50_ms,
+            p90=stall.p90_ms,
+            p99=stall.p99_ms,
+            p99_9=stall.p99_ms,
+            max=stall.max_ms,
         ),
         extra={
             "publish_rate": rate,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Self
 
@@ -11,6 +12,8 @@ from pydantic_settings import NoDecode
 from nats_pubsub.config.base import CommonSettings
 
 __all__ = ["GatewaySettings"]
+
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
 
 
 class GatewaySettings(CommonSettings):
@@ -41,18 +44,31 @@ class GatewaySettings(CommonSettings):
             value = tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
         return value
 
+    @field_validator("gateway_cors_origins")
+    @classmethod
+    def _check_origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in value:
+            if origin != "*" and not _ORIGIN.match(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin: use scheme://host[:port] "
+                    "(e.g. https://app.example.com), or * for any"
+                )
+        return value
+
     @field_validator("gateway_token_file", "gateway_tls_cert", "gateway_tls_key")
     @classmethod
-    def _readable(cls, value: Path | None) -> Path | None:
+    def _gateway_file_exists(cls, value: Path | None) -> Path | None:  # not `_readable`: the
+        # security settings' validator of that name must not be overridden
         if value is not None and not value.is_file():
             raise ValueError(f"no such file: {value}")
         return value
 
     @model_validator(mode="after")
-    def _consistent(self) -> Self:
+    def _gateway_consistent(self) -> Self:
         if self.gateway_token is not None and self.gateway_token_file is not None:
             raise ValueError(
-                "GATEWAY_TOKEN and GATEWAY_TOKEN_FILE / --token-file cannot be combined: choose one"
+                "GATEWAY_TOKEN and GATEWAY_TOKEN_FILE / --bearer-token-file cannot be combined: "
+                "choose one"
             )
         if self.gateway_token is not None and not self.gateway_token.get_secret_value():
             raise ValueError("GATEWAY_TOKEN is empty")
@@ -60,7 +76,7 @@ class GatewaySettings(CommonSettings):
             token = self.gateway_token_file.read_text().strip()
             if not token:
                 raise ValueError(
-                    f"GATEWAY_TOKEN_FILE / --token-file: {self.gateway_token_file} is empty"
+                    f"GATEWAY_TOKEN_FILE / --bearer-token-file: {self.gateway_token_file} is empty"
                 )
             object.__setattr__(self, "gateway_token", SecretStr(token))
         if (self.gateway_tls_cert is None) != (self.gateway_tls_key is None):

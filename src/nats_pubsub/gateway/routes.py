@@ -89,8 +89,10 @@ ROUTES: Final = (
        public=True, responses=((200, ReadyResponse), (503, ReadyResponse))),
     _r("GET", "/metrics", service.metrics, "Prometheus metrics", "service"),
     _r("GET", "/openapi.json", openapi_json, "This document", "service", hidden=True),
-    _r("GET", "/docs", docs, "Interactive docs", "service", hidden=True),
-    _r("GET", "/docs/{file}", docs_file, "Docs assets", "service", hidden=True),
+    # The docs page and Swagger UI's files are static (no data): open, so a browser can load
+    # them; the page fetches /openapi.json with the ?access_token it was opened with.
+    _r("GET", "/docs", docs, "Interactive docs", "service", hidden=True, public=True),
+    _r("GET", "/docs/{file}", docs_file, "Docs assets", "service", hidden=True, public=True),
     _r("POST", "/api/messages/{subject}", messages.publish, "Publish a message", "messages",
        body=PublishRequest, responses=((200, PublishResponse), (409, ErrorBody), (503, ErrorBody))),
     _r("GET", "/api/messages/{subject}", messages.fetch, "The last messages on a subject filter",
