@@ -6,6 +6,7 @@ import asyncio
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from typing import Any
@@ -131,6 +132,8 @@ def test_bench_gateway_http(nats_server: EmbeddedServer, mode: str, load_client:
     import shutil
 
     if load_client == "wrk" and not shutil.which("wrk"):
+        if os.environ.get("REQUIRE_PEERS") == "1":
+            pytest.fail("wrk is not installed (apt-get install wrk; .ci/run installs it)")
         pytest.skip("install wrk (apt-get install wrk) to measure with it")
     env = {"NATS_PUBSUB_LOAD_CLIENT": load_client}
     done = subprocess.run(

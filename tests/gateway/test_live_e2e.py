@@ -211,6 +211,9 @@ def test_a_live_stream_resumes_after_nats_restarts(run_cli: CliFactory, tmp_path
             assert _frame(ws).message.data == b'{"before":1}'
             server.stop()
             gw.proc.logs.wait_for("Disconnected from NATS")
+            down = gw.http.get("/readyz")
+            assert (down.status_code, down.json()["reason"]) == (503, "not connected to NATS")
+            assert gw.http.get("/api/streams").status_code == 503
             server = EmbeddedServer(port=port, store_dir=store).start()
             gw.proc.logs.wait_for("Reconnected to NATS")
             seqs = js_publish(server.url, "events.r", [b'{"after":1}', b'{"after":2}'])

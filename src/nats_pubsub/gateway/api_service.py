@@ -11,6 +11,7 @@ from nats_pubsub.gateway import validation
 from nats_pubsub.gateway.asgi import Request, Response, error, json_response
 from nats_pubsub.gateway.models import HealthResponse, IndexResponse, ReadyResponse
 from nats_pubsub.gateway.state import Gateway
+from nats_pubsub.requesting import Reply
 from nats_pubsub.requesting import request as nats_request
 from nats_pubsub.timeutil import now_timestamp
 
@@ -79,16 +80,27 @@ async def request_reply(gw: Gateway, req: Request) -> Response:
     timeout = validation.request_timeout(req.query)
     conn, _, _ = gw.need()
     reply = await nats_request(conn, subject, req.body, timeout, _forwarded_headers(req))
+    return Response(
+        200, reply.data, _content_type(reply.data, reply.headers), _reply_headers(reply)
+    )
+
+
+def _content_type(data: bytes, headers: dict[str, str] | None) -> bytes:
+    """The reply's own Content-Type header, else JSON when it parses as JSON, else bytes."""
+    for key, value in (headers or {}).items():
+        if key.lower() == "content-type":
+            return str(value).encode("latin-1")
     try:
-        msgspec.json.decode(reply.data)
-        content_type = b"application/json"
+        msgspec.json.decode(data)
     except msgspec.DecodeError:
-        content_type = b"application/octet-stream"
+        return b"application/octet-stream"
+    return b"application/json"
+
+
+def _reply_headers(reply: Reply) -> list[tuple[bytes, bytes]]:
+    """The reply's subject, and its `Nats-*` headers, as HTTP headers."""
     headers = [(_REPLY_SUBJECT, reply.subject.encode())]
     for key, value in (reply.headers or {}).items():
-        if key.lower().startswith("nats-") or key.lower() == "content-type":
+        if key.lower().startswith("nats-"):
             headers.append((key.lower().encode("latin-1"), str(value).encode("latin-1")))
-    if any(k == b"content-type" for k, _ in headers):
-        content_type = dict(headers).pop(b"content-type")
-        headers = [(k, v) for k, v in headers if k != b"content-type"]
-    return Response(200, reply.data, content_type, headers)
+    return headers
