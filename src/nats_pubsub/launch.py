@@ -52,7 +52,7 @@ SERVICES = {
     "subscribe": Service("nats-subscriber", "subscriber", "services.subscriber", "run_subscriber"),
     "payments": Service("payment-publisher", "payments", "services.payments", "run_payments"),
     "monitor": Service("message-logger", "monitor", "services.monitor", "run_monitor"),
-    "gateway": Service("nats-gateway", "gateway", "services.gateway", "run_gateway"),
+    "gateway": Service("nats-gateway", "gateway", "gateway.service", "run_gateway"),
 }
 
 

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 import httpx
 import pytest
 
-from nats_pubsub.embedded import EmbeddedServer
+from nats_pubsub.server.embedded import EmbeddedServer
 from nats_pubsub.testing import ServiceProcess
 
 CliFactory = Callable[..., ServiceProcess]

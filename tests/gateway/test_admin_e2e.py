@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nats_pubsub.embedded import EmbeddedServer
+from nats_pubsub.server.embedded import EmbeddedServer
 from tests.gateway.conftest import RunningGateway, add_stream, js_publish
 
 pytestmark = pytest.mark.e2e

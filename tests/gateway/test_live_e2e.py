@@ -14,8 +14,8 @@ import httpx
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
-from nats_pubsub.embedded import EmbeddedServer
 from nats_pubsub.gateway.proto import message_pb2 as pb
+from nats_pubsub.server.embedded import EmbeddedServer
 from tests.conftest import free_port
 from tests.gateway.conftest import (
     CliFactory,

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from nats_pubsub.embedded import EmbeddedServer
+from nats_pubsub.server.embedded import EmbeddedServer
 from tests.gateway.conftest import RunningGateway, add_stream, js_publish, stream_messages
 
 pytestmark = pytest.mark.e2e

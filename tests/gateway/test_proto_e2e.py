@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from nats_pubsub.embedded import EmbeddedServer
 from nats_pubsub.gateway.proto import message_pb2 as pb
+from nats_pubsub.server.embedded import EmbeddedServer
 from tests.gateway.conftest import RunningGateway, add_stream, js_publish, stream_messages
 
 pytestmark = pytest.mark.e2e

@@ -10,7 +10,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from nats_pubsub.embedded import EmbeddedServer
+from nats_pubsub.server.embedded import EmbeddedServer
 from tests.gateway.conftest import CliFactory, add_stream, start_gateway
 from tests.pki import TestCA
 

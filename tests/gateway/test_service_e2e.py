@@ -7,8 +7,8 @@ import contextlib
 import httpx
 import pytest
 
-from nats_pubsub.embedded import EmbeddedServer
 from nats_pubsub.gateway.routes import ROUTES
+from nats_pubsub.server.embedded import EmbeddedServer
 from tests.conftest import ServerFactory, free_port
 from tests.gateway.conftest import CliFactory, Responder, RunningGateway, add_stream, start_gateway
 

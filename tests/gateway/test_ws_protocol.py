@@ -6,9 +6,9 @@ import pytest
 from websockets.frames import Frame, Opcode
 from websockets.sync.client import connect
 
-from nats_pubsub.embedded import EmbeddedServer
 from nats_pubsub.gateway.proto import message_pb2 as pb
 from nats_pubsub.gateway.ws_protocol import frame_header
+from nats_pubsub.server.embedded import EmbeddedServer
 from tests.gateway.conftest import CliFactory, add_stream, js_publish, start_gateway
 
 

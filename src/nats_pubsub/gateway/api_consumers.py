@@ -6,6 +6,9 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from nats_pubsub.connection.js_admin import JsApi
+from nats_pubsub.connection.js_reading import peek
+from nats_pubsub.domain.timeutil import format_ns, now_ns
 from nats_pubsub.gateway import validation
 from nats_pubsub.gateway.admin_models import (
     ConsumerList,
@@ -27,9 +30,6 @@ from nats_pubsub.gateway.consumer_views import (
     sample,
 )
 from nats_pubsub.gateway.state import Gateway
-from nats_pubsub.js_admin import JsApi
-from nats_pubsub.js_reading import peek
-from nats_pubsub.timeutil import format_ns, now_ns
 
 __all__ = [
     "create",

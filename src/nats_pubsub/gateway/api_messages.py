@@ -11,7 +11,9 @@ import uuid
 
 import msgspec
 
-from nats_pubsub.acks import PubAckInfo
+from nats_pubsub.connection.ack_window import PubAckInfo
+from nats_pubsub.connection.js_reading import Fetched, last_messages, pull_durable
+from nats_pubsub.domain.timeutil import format_ns, now_timestamp
 from nats_pubsub.errors import JetStreamError, StreamNotFound, StreamSubjectsOverlap
 from nats_pubsub.gateway import validation
 from nats_pubsub.gateway.asgi import Request, Response, error, json_response
@@ -24,8 +26,6 @@ from nats_pubsub.gateway.models import (
 from nats_pubsub.gateway.publishing import envelope
 from nats_pubsub.gateway.state import Gateway
 from nats_pubsub.gateway.stream_rules import auto_stream_config, resolve_filter, resolve_publish
-from nats_pubsub.js_reading import Fetched, last_messages, pull_durable
-from nats_pubsub.timeutil import format_ns, now_timestamp
 
 __all__ = [
     "fetch",

@@ -11,6 +11,8 @@ from typing import Final
 
 import msgspec
 
+from nats_pubsub.connection.js_reading import last_messages
+from nats_pubsub.domain.timeutil import format_ns, now_ns
 from nats_pubsub.gateway import validation
 from nats_pubsub.gateway.api_messages import publish_stored, resolve_read
 from nats_pubsub.gateway.asgi import PROTOBUF, Request, Response
@@ -24,8 +26,6 @@ from nats_pubsub.gateway.protocodec import (
 )
 from nats_pubsub.gateway.publishing import envelope
 from nats_pubsub.gateway.state import Gateway
-from nats_pubsub.js_reading import last_messages
-from nats_pubsub.timeutil import format_ns, now_ns
 
 __all__ = ["proto_fetch", "proto_payment_event", "proto_publish", "proto_user_event"]
 

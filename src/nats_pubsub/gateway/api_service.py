@@ -7,13 +7,13 @@ from typing import Final
 
 import msgspec
 
+from nats_pubsub.connection.requesting import Reply
+from nats_pubsub.connection.requesting import request as nats_request
+from nats_pubsub.domain.timeutil import now_timestamp
 from nats_pubsub.gateway import validation
 from nats_pubsub.gateway.asgi import Request, Response, error, json_response
 from nats_pubsub.gateway.models import HealthResponse, IndexResponse, ReadyResponse
 from nats_pubsub.gateway.state import Gateway
-from nats_pubsub.requesting import Reply
-from nats_pubsub.requesting import request as nats_request
-from nats_pubsub.timeutil import now_timestamp
 
 __all__ = ["health", "healthz", "index", "metrics", "readyz", "request_reply"]
 

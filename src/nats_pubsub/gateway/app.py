@@ -174,7 +174,7 @@ class GatewayApp:
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:
-    """Startup and shutdown are the service's (services/gateway.py): just acknowledge them."""
+    """Startup and shutdown are the service's (gateway/service.py): just acknowledge them."""
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":

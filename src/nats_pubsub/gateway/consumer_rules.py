@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
+from nats_pubsub.domain.timeutil import format_ns
 from nats_pubsub.gateway.admin_models import CreateConsumerRequest, ResetRequest, Template
 from nats_pubsub.gateway.timespans import parse_time, parse_timespan
-from nats_pubsub.timeutil import format_ns
 
 __all__ = [
     "ACK_POLICIES",

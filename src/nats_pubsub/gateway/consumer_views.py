@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Final, NamedTuple
 
+from nats_pubsub.domain.timeutil import format_ns, parse_timestamp_ns
 from nats_pubsub.gateway.admin_models import (
     ConsumerConfigView,
     ConsumerDetails,
@@ -17,7 +18,6 @@ from nats_pubsub.gateway.admin_models import (
     PeekMessage,
 )
 from nats_pubsub.gateway.timespans import format_time, timespan
-from nats_pubsub.timeutil import format_ns, parse_timestamp_ns
 
 __all__ = [
     "HealthVerdict",

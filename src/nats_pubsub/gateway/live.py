@@ -17,13 +17,13 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from nats_pubsub.connection import Connection
+from nats_pubsub.connection.core import Connection
+from nats_pubsub.connection.js_admin import JsApi
+from nats_pubsub.connection.js_streams import JetStream
+from nats_pubsub.connection.replay_feed import ReplayFeed
+from nats_pubsub.domain.stream_rules import ReplayStart
 from nats_pubsub.errors import NatsError
 from nats_pubsub.gateway.stats import HttpStats
-from nats_pubsub.jetstream import JetStream
-from nats_pubsub.js_admin import JsApi
-from nats_pubsub.replaying import ReplayFeed
-from nats_pubsub.streams import ReplayStart
 
 __all__ = ["ClientQueue", "Ended", "Lag", "LiveFeed", "LiveHubs", "LiveItem"]
 

@@ -7,6 +7,7 @@ from typing import Any, Final
 
 import msgspec
 
+from nats_pubsub.domain.timeutil import format_ns
 from nats_pubsub.gateway.live import LiveItem
 from nats_pubsub.gateway.models import LiveControl, LiveFrame, LiveMessage
 from nats_pubsub.gateway.protocodec import (
@@ -17,7 +18,6 @@ from nats_pubsub.gateway.protocodec import (
     control_frame,
     message_frame,
 )
-from nats_pubsub.timeutil import format_ns
 
 __all__ = [
     "KEEPALIVE_COMMENT",

@@ -12,11 +12,11 @@ from typing import Any
 
 import msgspec
 
-from nats_pubsub.acks import AckWindow, PubAckInfo
-from nats_pubsub.connection import Connection
+from nats_pubsub.connection.ack_window import AckWindow, PubAckInfo
+from nats_pubsub.connection.core import Connection
+from nats_pubsub.domain.stats import PublishStats
 from nats_pubsub.errors import JetStreamError
-from nats_pubsub.logs import Logger
-from nats_pubsub.stats import PublishStats
+from nats_pubsub.logs.logger import Logger
 
 __all__ = ["Publisher", "envelope"]
 

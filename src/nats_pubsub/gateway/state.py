@@ -11,21 +11,21 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any, Final
 
+from nats_pubsub.domain.stats import PublishStats
 from nats_pubsub.errors import JetStreamError, NatsConnectError, NatsError
 from nats_pubsub.gateway.stats import HttpStats
 from nats_pubsub.gateway.stream_rules import StreamSubjectsOf
-from nats_pubsub.logs import Logger
-from nats_pubsub.stats import PublishStats
+from nats_pubsub.logs.logger import Logger
 
 if TYPE_CHECKING:
     from prometheus_client.registry import CollectorRegistry
 
-    from nats_pubsub.collector import MetricSources
-    from nats_pubsub.connection import Connection
+    from nats_pubsub.connection.core import Connection
+    from nats_pubsub.connection.js_admin import JsApi
     from nats_pubsub.gateway.history import ConsumerHistory
     from nats_pubsub.gateway.live import LiveHubs
     from nats_pubsub.gateway.publishing import Publisher
-    from nats_pubsub.js_admin import JsApi
+    from nats_pubsub.observability.collector import MetricSources
 
 __all__ = ["DEFAULT_MAX_BODY", "Gateway"]
 

@@ -18,7 +18,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from nats_pubsub.metrics import (
+from nats_pubsub.observability.metrics import (
     GATEWAY_DURATION,
     GATEWAY_LAGGED,
     GATEWAY_LIVE_SENT,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Final, NamedTuple
 
+from nats_pubsub.domain.stream_rules import subjects_overlap
+from nats_pubsub.domain.subjects import subject_matches
 from nats_pubsub.gateway.admin_models import (
     StreamConfiguration,
     StreamState,
@@ -18,8 +20,6 @@ from nats_pubsub.gateway.admin_models import (
 )
 from nats_pubsub.gateway.consumer_views import policy_name
 from nats_pubsub.gateway.timespans import format_time, timespan
-from nats_pubsub.streams import subjects_overlap
-from nats_pubsub.subjects import subject_matches
 
 __all__ = [
     "AUTO_STREAM_MAX_AGE_NS",

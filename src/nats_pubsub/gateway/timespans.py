@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from nats_pubsub.streams import parse_duration
-from nats_pubsub.timeutil import format_ns, parse_timestamp_ns
+from nats_pubsub.domain.stream_rules import parse_duration
+from nats_pubsub.domain.timeutil import format_ns, parse_timestamp_ns
 
 __all__ = ["format_time", "parse_time", "parse_timespan", "timespan"]
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import math
 from typing import Final
 
+from nats_pubsub.domain.subjects import validate_publish_subject, validate_subscribe_subject
 from nats_pubsub.gateway.consumer_rules import valid_name
-from nats_pubsub.subjects import validate_publish_subject, validate_subscribe_subject
 
 __all__ = [
     "LIMIT_TEXT",

@@ -14,6 +14,7 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
+from nats_pubsub.connection.js_reading import bind_pull
 from nats_pubsub.errors import ConsumerNotFound, NatsError, StreamNotFound
 from nats_pubsub.gateway import validation
 from nats_pubsub.gateway.api_messages import resolve_read
@@ -23,7 +24,6 @@ from nats_pubsub.gateway.live import ClientQueue, Ended, Lag, LiveItem
 from nats_pubsub.gateway.live_formats import control, json_frame, proto_frame
 from nats_pubsub.gateway.state import Gateway
 from nats_pubsub.gateway.ws_protocol import BatchedWebSocketProtocol
-from nats_pubsub.js_reading import bind_pull
 
 __all__ = ["ws_consumer", "ws_subject"]
 

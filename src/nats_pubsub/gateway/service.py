@@ -19,7 +19,9 @@ from typing import Any
 import uvicorn
 
 from nats_pubsub.config import GatewaySettings
-from nats_pubsub.connecting import connect
+from nats_pubsub.connection.connect import connect
+from nats_pubsub.connection.js_admin import JsApi
+from nats_pubsub.connection.js_streams import JetStream
 from nats_pubsub.errors import NatsAuthError, NatsConnectError
 from nats_pubsub.gateway.app import GatewayApp
 from nats_pubsub.gateway.history import ConsumerHistory
@@ -29,9 +31,7 @@ from nats_pubsub.gateway.routes import build_routes
 from nats_pubsub.gateway.state import Gateway
 from nats_pubsub.gateway.ws_protocol import ENABLED as WS_BATCH
 from nats_pubsub.gateway.ws_protocol import BatchedWebSocketProtocol
-from nats_pubsub.jetstream import JetStream
-from nats_pubsub.js_admin import JsApi
-from nats_pubsub.logs import Logger
+from nats_pubsub.logs.logger import Logger
 from nats_pubsub.memory import release_startup_memory
 
 __all__ = ["run_gateway"]
@@ -81,8 +81,8 @@ def _listen(host: str, port: int) -> socket.socket:
 def _metrics(gw: Gateway) -> None:
     from prometheus_client import CollectorRegistry
 
-    from nats_pubsub.collector import MetricSources, register
     from nats_pubsub.gateway.stats import GatewayCollector
+    from nats_pubsub.observability.collector import MetricSources, register
 
     registry = CollectorRegistry(auto_describe=False)
     sources = MetricSources(publish=gw.publish_stats)

@@ -10,8 +10,8 @@ from typing import NamedTuple
 
 import nats.errors as nerr
 
-from nats_pubsub.client_errors import CLIENT_ERRORS, map_error
-from nats_pubsub.connection import Connection
+from nats_pubsub.connection.core import Connection
+from nats_pubsub.connection.error_map import CLIENT_ERRORS, map_error
 from nats_pubsub.errors import NatsNoRespondersError, NatsTimeoutError
 
 __all__ = ["Reply", "request"]

@@ -15,7 +15,7 @@ from typing import Any, Final
 import msgspec
 import nats.errors as nerr
 
-from nats_pubsub.connection import Connection
+from nats_pubsub.connection.core import Connection
 from nats_pubsub.errors import (
     ConsumerNotFound,
     JetStreamBusy,

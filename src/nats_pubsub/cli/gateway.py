@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from nats_pubsub.cli_options import build_settings, common_overrides, connection_options
+from nats_pubsub.cli.options import build_settings, common_overrides, connection_options
 from nats_pubsub.config import GatewaySettings
 from nats_pubsub.launch import start
 

@@ -13,12 +13,12 @@ import contextlib
 from collections import deque
 from typing import Any, Final, NamedTuple
 
-from nats_pubsub.connection import Connection
-from nats_pubsub.consumers import JsDelivery, PullConsumer
+from nats_pubsub.connection.core import Connection
+from nats_pubsub.connection.js_admin import JsApi, StoredMessage
+from nats_pubsub.connection.js_consumers import JsDelivery, PullConsumer
+from nats_pubsub.connection.js_streams import JS_ERRORS, map_js_error
+from nats_pubsub.domain.subjects import subject_matches
 from nats_pubsub.errors import JetStreamError
-from nats_pubsub.jetstream import JS_ERRORS, map_js_error
-from nats_pubsub.js_admin import JsApi, StoredMessage
-from nats_pubsub.subjects import subject_matches
 
 __all__ = ["Fetched", "bind_pull", "last_messages", "peek", "pull_durable"]
 
