@@ -1,11 +1,12 @@
 """Live streams' plumbing: one JetStream feed per (stream, filter) shared by its clients, and a
 bounded queue per client.
 
-A feed (`replaying.ReplayFeed`, following) starts after the stream's last message and, when NATS
-restarts or the consumer is lost, resumes after the last message it handed over. It hands each
-message to every client's queue without waiting: a client whose queue is full misses the message,
-and the client's sender gets a `Lag` marker with the count right after what was queued. So a slow
-client never slows the feed or the other clients, and memory stays bounded (queue x clients).
+A feed (`connection.replay_feed.ReplayFeed`, following) starts after the stream's last message
+and, when NATS restarts or the consumer is lost, resumes after the last message it handed over.
+It hands each message to every client's queue without waiting: a client whose queue is full
+misses the message, and the client's sender gets a `Lag` marker with the count right after what
+was queued. So a slow client never slows the feed or the other clients, and memory stays bounded
+(queue x clients).
 Each message is encoded at most once per format (protobuf frame, JSON frame, SSE event), lazily.
 """
 

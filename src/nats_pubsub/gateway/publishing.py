@@ -1,5 +1,6 @@
 """Publishing for HTTP requests: the envelope written to JetStream, and acks awaited per request
-through one shared bounded window (`acks.AckWindow`), so concurrent requests share round trips.
+through one shared bounded window (`connection.ack_window.AckWindow`), so concurrent requests
+share round trips.
 
 The window sends each message with `Nats-Msg-Id` set to its `message_id`: a retried POST with
 the same id is stored once (the ack then says `duplicate`).
