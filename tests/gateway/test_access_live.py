@@ -17,8 +17,9 @@ from nats_pubsub.errors import (
 )
 from nats_pubsub.gateway.access import authorized, cors_headers, preflight_headers, token_in
 from nats_pubsub.gateway.failures import INTERNAL, failure
-from nats_pubsub.gateway.live import ClientQueue, Lag, LiveItem
+from nats_pubsub.gateway.live import ClientQueue, Lag, LiveFeed, LiveItem
 from nats_pubsub.gateway.live_formats import sse_message
+from nats_pubsub.gateway.stats import HttpStats
 from nats_pubsub.gateway.validation import Invalid
 
 
@@ -108,3 +109,17 @@ def test_each_format_is_encoded_once_per_message() -> None:
     assert first is second
     assert calls == [7]
     assert first.startswith(b"id: 7\nevent: message\ndata: {")
+
+
+def test_a_feed_counts_what_a_full_queue_refuses_when_it_refuses_it() -> None:
+    """The missed counter moves as messages are dropped, not when the client's sender (blocked
+    on a stalled socket, maybe forever) reaches the lag marker."""
+    stats = HttpStats()
+    feed = LiveFeed("S", "s.>", stats)
+    stalled, healthy = ClientQueue(2), ClientQueue(10)
+    feed.clients.update((stalled, healthy))
+    for seq in range(1, 6):
+        feed.hand_over("s.x", None, b"{}", seq, 0, 0)
+    assert stats.live_missed == 3
+    assert stalled.missed == 3
+    assert healthy.missed == 0

@@ -116,7 +116,7 @@ class LiveFeed:
         self._feed: ReplayFeed | None = None
         self._task: asyncio.Task[None] | None = None
 
-    def _on_message(
+    def hand_over(  # the feed's sink: called for each message, in order
         self,
         subject: str,
         headers: dict[str, str] | None,
@@ -136,7 +136,7 @@ class LiveFeed:
     async def open(self, conn: Connection, js: JetStream, start: ReplayStart) -> None:
         """Start following from `start`."""
         self._feed = ReplayFeed(
-            conn, js, self.stream, self.subject, start, self._on_message, follow=True, batch=1000
+            conn, js, self.stream, self.subject, start, self.hand_over, follow=True, batch=1000
         )
         await self._feed.open()
         self._task = asyncio.ensure_future(self._follow())
