@@ -100,8 +100,9 @@ class ErrorBody(msgspec.Struct):
     details: str | None = None
 
 
-class LiveMessage(msgspec.Struct):
-    """A live message in JSON frames and Server-Sent Events."""
+class LiveMessage(msgspec.Struct, omit_defaults=True):
+    """A live message in JSON frames and Server-Sent Events (`consumer` only on the durable
+    route)."""
 
     subject: str
     sequence: int
