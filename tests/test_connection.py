@@ -10,7 +10,7 @@ import nats
 
 from nats_pubsub.config import PublisherSettings
 from nats_pubsub.connection.connect import connect
-from nats_pubsub.connection.core import Connection, write_now
+from nats_pubsub.connection.core import Connection
 from nats_pubsub.logs.logger import Logger, LogSink
 from nats_pubsub.server.embedded import EmbeddedServer
 
@@ -43,7 +43,8 @@ def test_idle_connection_writes_at_once(nats_server: EmbeddedServer, subject: st
         conn = await _connect(nats_server.url)
         receiver, got = await _receiver(nats_server.url, subject)
         nc: Any = conn.client
-        written = write_now(nc, b"PUB %b 5\r\nhello\r\n" % subject.encode())
+        assert conn.hooks is not None
+        written = conn.hooks.write_now(b"PUB %b 5\r\nhello\r\n" % subject.encode())
         pending = len(nc._pending)
         msg = await asyncio.wait_for(got.get(), 30)
         await receiver.close()
@@ -64,7 +65,8 @@ def test_queued_data_keeps_its_place(nats_server: EmbeddedServer, subject: str) 
         nc: Any = conn.client
         nc._pending.append(b"PING\r\n")  # as nats-py queues a command before its flusher runs
         nc._pending_data_size += 6
-        written = write_now(nc, b"PUB %b 1\r\nx\r\n" % subject.encode())
+        assert conn.hooks is not None
+        written = conn.hooks.write_now(b"PUB %b 1\r\nx\r\n" % subject.encode())
         await conn.close()
         return written
 

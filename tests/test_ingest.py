@@ -282,3 +282,35 @@ def test_wait_all_ends_the_batch_without_waiting_for_a_pause(
     outcomes, _, settled, _ = _run_batch(nats_server.url, subject, "done", 10, lambda *_: None)
     assert settled
     assert [context for context, _ in outcomes.acked] == list(range(1, 11))
+
+
+def test_public_api_batches_are_stored_once_in_order(
+    nats_server: EmbeddedServer, subject: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NATS_PUBSUB_FAST_PATH=0: no frames; each message of the batch goes through nats-py's
+    publish() with the same reply subject and id, acked per flow, stored once each, in order."""
+    monkeypatch.setenv("NATS_PUBSUB_FAST_PATH", "0")
+    count = 300
+
+    async def scenario() -> tuple[_Outcomes, bool, bool]:
+        conn = await _connect(nats_server.url, io.BytesIO())
+        outcomes = _Outcomes()
+        window = await _window(conn, Logger("t", LogSink(io.BytesIO())), subject, 32, outcomes)
+        await window.start()
+        for n in range(1, count + 1):
+            await window.publish(f"{subject}.in", b'{"n":%d}' % n, f"plain-{n}", n)
+        settled = await window.wait_all(timeout=30)
+        await conn.drain()
+        return outcomes, settled, window.frames.usable
+
+    outcomes, settled, usable = asyncio.run(scenario())
+    assert not usable
+    assert settled
+    assert outcomes.failed == []
+    assert [context for context, _ in outcomes.acked] == list(range(1, count + 1))
+    assert len({ack.batch for _, ack in outcomes.acked}) == 1
+    messages = stream_messages(nats_server.url, STREAM)
+    assert [m["headers"]["Nats-Msg-Id"] for m in messages] == [
+        f"plain-{n}" for n in range(1, count + 1)
+    ]
+    assert [m["data"] for m in messages] == [b'{"n":%d}' % n for n in range(1, count + 1)]

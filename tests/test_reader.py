@@ -24,7 +24,7 @@ def test_big_messages_split_across_reads_arrive_whole(
 
     async def scenario() -> list[tuple[str, str, bytes, dict[str, str] | None]]:
         conn = await _connect(nats_server.url, io.BytesIO())
-        assert conn.fast_parser  # the parser under test is the one in use
+        assert conn.direct_delivery  # the parser under test is the one in use
         inbox = _Inbox()
         await conn.subscribe_direct(subject, inbox, headers=True)
         await conn.flush()

@@ -7,8 +7,9 @@ import pytest
 from nats.aio.client import Client
 from nats.aio.transport import TcpTransport
 
+from nats_pubsub.connection._natspy import transport_uses_tls
 from nats_pubsub.connection.error_map import map_error
-from nats_pubsub.connection.tls_guard import guard, should_upgrade, transport_uses_tls
+from nats_pubsub.connection.tls_guard import guard, should_upgrade
 from nats_pubsub.errors import NatsAuthError
 
 

@@ -23,13 +23,17 @@ Predicate = Callable[[Record], bool]
 
 
 def service_env(nats_url: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """An environment for a service under test: JSON logs, our URL, no inherited NATS_*/HOSTNAME,
-    and the HTTP gateway (`up` starts one) on a free port."""
+    """An environment for a service under test: JSON logs, our URL, no inherited settings
+    (NATS_*, HOSTNAME, ...; the process switches NATS_PUBSUB_* are passed on), and the HTTP
+    gateway (`up` starts one) on a free port."""
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("NATS_", "QUEUE_", "PUBLISH_", "EVENT_", "LOG_", "GATEWAY_"))
-        and k != "HOSTNAME"
+        if k.startswith("NATS_PUBSUB_")
+        or (
+            not k.startswith(("NATS_", "QUEUE_", "PUBLISH_", "EVENT_", "LOG_", "GATEWAY_"))
+            and k != "HOSTNAME"
+        )
     }
     env.update(
         {"NATS_URL": nats_url, "LOG_FORMAT": "json", "PYTHONUNBUFFERED": "1", "GATEWAY_PORT": "0"}

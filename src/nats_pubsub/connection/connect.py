@@ -15,11 +15,12 @@ import nats.errors as nerr
 from nats.aio.client import Client
 
 from nats_pubsub.config.common import mask_url
+from nats_pubsub.connection import _natspy
 from nats_pubsub.connection.auth import auth_method, client_security_options
 from nats_pubsub.connection.callbacks import ConnectionEvents
 from nats_pubsub.connection.core import Connection
 from nats_pubsub.connection.error_map import REFUSALS_BEFORE_GIVING_UP, map_error, server_dropped_us
-from nats_pubsub.connection.tls_guard import guard, transport_uses_tls
+from nats_pubsub.connection.tls_guard import guard
 from nats_pubsub.errors import NatsAuthError, NatsConnectError
 from nats_pubsub.logs.logger import Logger
 
@@ -167,7 +168,9 @@ async def connect(
     client.options["max_reconnect_attempts"] = -1
     client.options["reconnect_time_wait"] = settings.reconnect_wait
     pending = (settings.pending_msgs_limit, settings.pending_bytes_limit)
-    connection = Connection(client, log, events=events, pending_limits=pending)
+    connection = Connection(
+        client, log, events=events, pending_limits=pending, hooks=_fast_path(client, log)
+    )
     holder.append(connection)
     events.url = connection.connected_url
     log.log(
@@ -177,7 +180,24 @@ async def connect(
             "url": connection.connected_url,
             "connection_name": name,
             "auth": auth_method(settings),
-            "tls": transport_uses_tls(client._transport),
+            "tls": _natspy.client_uses_tls(client),
         },
     )
     return connection
+
+
+def _fast_path(client: Client, log: Logger) -> _natspy.Hooks | None:
+    """The fast path's hooks into this connected client, after one capability check; None when
+    NATS_PUBSUB_FAST_PATH=0 or this nats-py lacks a name they use (said once, as a WARNING)."""
+    if not _natspy.fast_path_wanted():
+        return None
+    missing = _natspy.missing_names(client)
+    if missing:
+        log.warning(
+            "nats-py internals differ; using its public API only",
+            nats_py=_natspy.nats_py_version(),
+            missing=missing[:10],
+            note="the same messages and records, slower; nats-py 2.16 is the tested version",
+        )
+        return None
+    return _natspy.Hooks(client)

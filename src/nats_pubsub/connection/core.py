@@ -8,7 +8,7 @@ Every nats-py exception that can leave this module is translated into our tree i
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Protocol
 
 import nats.errors as nerr
 from nats.aio.client import Client
@@ -18,44 +18,21 @@ from nats_pubsub.config.common import (
     DEFAULT_PENDING_MSGS_LIMIT,
     mask_url,
 )
+from nats_pubsub.connection._natspy import Hooks
 from nats_pubsub.connection.callbacks import ConnectionEvents
-from nats_pubsub.connection.direct import DirectHandler, DirectRouter, supports_direct
+from nats_pubsub.connection.direct import DirectHandler, DirectRouter
 from nats_pubsub.connection.error_map import (
     CLIENT_ERRORS,
     map_error,
 )
-from nats_pubsub.connection.reader import install_parser
+from nats_pubsub.connection.reader import RoutingParser
 from nats_pubsub.domain.wire import hpub_frame
 from nats_pubsub.errors import (
     NatsClosedError,
 )
 from nats_pubsub.logs.logger import Logger
 
-if TYPE_CHECKING:  # the service process runs from plain settings, without pydantic
-    pass
-
 __all__ = ["Connection", "Delivery", "MessageHandler"]
-
-# The publish fast path queues frames the way nats-py does internally; used only when this
-# nats-py has those internals (checked per client), else the public publish() is used.
-_FAST_PATH_ATTRS = ("_send_command", "_flush_pending", "_flush_queue", "_max_payload", "stats")
-_WRITE_NOW_LIMIT = 64 * 1024  # bytes in the socket's buffer beyond which frames wait their turn
-
-
-def write_now(nc: Any, frame: bytes) -> bool:
-    """Write `frame` to the socket at once if nothing is queued before it; False if it must be
-    queued (nats-py's flusher then writes it on its next turn, with backpressure).
-
-    A paced publisher's message leaves in this call instead of one event-loop turn later.
-    """
-    writer = getattr(nc._transport, "_io_writer", None)  # plain TCP or TLS, not WebSocket
-    if nc._pending or writer is None:
-        return False
-    transport = writer.transport
-    if transport.is_closing() or transport.get_write_buffer_size() > _WRITE_NOW_LIMIT:
-        return False
-    writer.write(frame)
-    return True
 
 
 class Delivery(Protocol):
@@ -80,20 +57,19 @@ class Connection:
         *,
         events: ConnectionEvents | None = None,
         pending_limits: tuple[int, int] = (DEFAULT_PENDING_MSGS_LIMIT, DEFAULT_PENDING_BYTES_LIMIT),
+        hooks: Hooks | None = None,
     ) -> None:
         self._nc = client
         self._log = log
-        self.fast_publish = all(hasattr(client, name) for name in _FAST_PATH_ATTRS)
+        self.hooks = hooks  # None: nats-py's public API only (_natspy.py)
         self.events = events or ConnectionEvents(log)
         # Per subscription: messages and bytes held before nats-py drops (slow consumer).
         self.pending_msgs_limit, self.pending_bytes_limit = pending_limits
-        self._router = (
-            DirectRouter(client, client._error_cb, _slow_consumer, log)
-            if supports_direct(client) and hasattr(client, "_error_cb")
-            else None
-        )
-        # Routed messages skip nats-py's regex parser too, when its internals are as expected.
-        self.fast_parser = self._router is not None and install_parser(client, self._router)
+        self._router: DirectRouter | None = None
+        if hooks is not None:
+            router = self._router = DirectRouter(hooks, _slow_consumer, log)
+            # Routed messages skip nats-py's regex parser too.
+            hooks.replace_parser(lambda nc, ops: RoutingParser(nc, ops, router))
 
     @property
     def reconnects(self) -> int:
@@ -115,7 +91,8 @@ class Connection:
 
     @property
     def direct_delivery(self) -> bool:
-        """True when `subscribe_direct` bypasses nats-py's per-message queue (direct.py)."""
+        """True when `subscribe_direct` bypasses nats-py's per-message queue (direct.py) and
+        nats-py's parser (reader.py)."""
         return self._router is not None
 
     @property
@@ -135,11 +112,15 @@ class Connection:
         return mask_url(url.geturl()) if url is not None else None
 
     async def publish(
-        self, subject: str, payload: bytes, headers: dict[str, str] | None = None
+        self,
+        subject: str,
+        payload: bytes,
+        headers: dict[str, str] | None = None,
+        reply: str = "",
     ) -> None:
         """Queue one message for sending (buffered while reconnecting)."""
         try:
-            await self._nc.publish(subject, payload, headers=headers)
+            await self._nc.publish(subject, payload, reply=reply, headers=headers)
         except CLIENT_ERRORS as exc:
             raise map_error(exc) from exc
 
@@ -149,21 +130,17 @@ class Connection:
         nats-py's `publish(headers=...)` re-validates and re-encodes the header dict on every
         call; here the frame is built in one go (wire.py) and queued as nats-py itself would.
         """
-        nc = self._nc
-        if not self.fast_publish or not nc.is_connected or len(payload) > nc._max_payload:
+        nc, hooks = self._nc, self.hooks
+        if hooks is None or not nc.is_connected or len(payload) > nc.max_payload:
             await self.publish(subject, payload, {"Nats-Msg-Id": msg_id})
             return
         if nc.is_draining_pubs:
             raise NatsClosedError("the connection is draining")
-        nc.stats["out_msgs"] += 1
-        nc.stats["out_bytes"] += len(payload)
+        stats = hooks.stats
+        stats["out_msgs"] += 1
+        stats["out_bytes"] += len(payload)
         try:
-            frame = hpub_frame(subject, msg_id, payload)
-            if write_now(nc, frame):
-                return
-            await nc._send_command(frame)
-            if nc._flush_queue is not None and nc._flush_queue.empty():
-                await nc._flush_pending()
+            await hooks.send(hpub_frame(subject, msg_id, payload))
         except CLIENT_ERRORS as exc:
             raise map_error(exc) from exc
 
@@ -210,9 +187,9 @@ class Connection:
             )
         except CLIENT_ERRORS as exc:
             raise map_error(exc) from exc
-        if self._router is not None:
+        if self._router is not None and self.hooks is not None:
             self._router.route(
-                sub._id,
+                self.hooks.sid(sub),
                 handler,
                 wants_headers=headers,
                 max_msgs=self.pending_msgs_limit,

@@ -2,7 +2,7 @@
 
 nats-py delivers each message by building a `Msg`, putting it on an asyncio queue and waking the
 subscription's task to await a callback coroutine: about half of its per-message receive cost.
-A `DirectRouter` sits in front of one client's message dispatch (`Client._process_msg`): messages
+A `DirectRouter` sits in front of one client's message dispatch (through `_natspy.Hooks`): messages
 for the subscriptions it routes (by sid) are appended to a per-subscription deque, and one
 callback per event-loop turn hands them, in order, to a synchronous handler
 `handler(subject, reply, data, headers)`. Everything else (JetStream consumers, request inboxes)
@@ -19,22 +19,15 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any
 
+from nats_pubsub.connection._natspy import Hooks
 from nats_pubsub.connection.callbacks import is_power_of_two
 from nats_pubsub.logs.logger import Logger
 
-__all__ = ["DirectHandler", "DirectRouter", "supports_direct"]
+__all__ = ["DirectHandler", "DirectRouter"]
 
 # (subject, reply, data, headers or None); what it returns is ignored.
 DirectHandler = Callable[[str, str, bytes, dict[str, str] | None], object]
-ErrorSink = Callable[[Exception], Awaitable[None]]
-_NEEDED = ("_process_msg", "_process_headers", "stats")
-
-
-def supports_direct(client: Any) -> bool:
-    """True when this nats-py client has the dispatch internals the router hooks into."""
-    return all(hasattr(client, name) for name in _NEEDED)
 
 
 class _Route:
@@ -58,20 +51,16 @@ class DirectRouter:
     """Routes the messages of chosen subscriptions of one nats-py client to direct handlers."""
 
     def __init__(
-        self,
-        client: Any,
-        on_error: ErrorSink,
-        slow_consumer: Callable[[str, int], Exception],
-        log: Logger,
+        self, hooks: Hooks, slow_consumer: Callable[[str, int], Exception], log: Logger
     ) -> None:
-        self._client = client
         self._log = log
-        self._original = client._process_msg
-        self._on_error = on_error
+        self._stats = hooks.stats
+        self._process_headers = hooks.process_headers
+        self._on_error: Callable[[Exception], Awaitable[None]] = hooks.error_cb
         self._slow_consumer = slow_consumer
         self._routes: dict[int, _Route] = {}
         self.handler_errors = 0
-        client._process_msg = self._dispatch
+        self._original = hooks.take_dispatch(self._dispatch)
 
     def route(
         self,
@@ -98,7 +87,7 @@ class DirectRouter:
         if route is None:
             await self._original(sid, subject, reply, data, headers)
             return
-        parsed = await self._client._process_headers(headers) if headers and route.wants else None
+        parsed = await self._process_headers(headers) if headers and route.wants else None
         if not self.accept(route, subject, reply, data, parsed):
             await self.dropped(subject, sid)
 
@@ -116,7 +105,7 @@ class DirectRouter:
     ) -> bool:
         """Queue one message of a routed subscription; False (dropped) over its pending limits."""
         size = len(data)
-        stats = self._client.stats
+        stats = self._stats
         stats["in_msgs"] += 1
         stats["in_bytes"] += size
         queue = route.queue

@@ -97,11 +97,6 @@ class BatchWindow:
 
     async def start(self) -> None:
         """Subscribe to the replies of every batch (once, before the first publish)."""
-        if not self.frames.usable:
-            raise NatsError(
-                "fast ingest needs nats-py internals this nats-py version lacks; "
-                "publish without --fast-ingest"
-            )
         self._inbox = self._nc.new_inbox()
         self._cut = len(self._inbox) + 1
         try:
@@ -159,8 +154,11 @@ class BatchWindow:
         return batch
 
     def _send(self, job: Job) -> None:
-        batch = self._batch()
-        self.frames.add(batch.frame(self.frames.start(job[0]), job), len(job[1]))
+        batch, frames = self._batch(), self.frames
+        if frames.usable:
+            frames.add(batch.frame(frames.start(job[0]), job), len(job[1]))
+        else:  # nats-py's public API: the same message, numbered the same way
+            frames.add_message(job[0], batch.reply(job), job[2].decode(), job[1])
 
     def slot(self) -> tuple[bytes, int]:
         """For `put_run`: the open batch's reply head and the next message's number (a batch
@@ -326,7 +324,10 @@ class BatchWindow:
 
     async def _control(self, batch: OpenBatch, op: int, number: int) -> None:
         """Send an unstored control message of the open batch."""
-        self.frames.add(batch.control(op, number), 0, 0)
+        if self.frames.usable:
+            self.frames.add(batch.control(op, number), 0, 0)
+        else:
+            self.frames.add_message(batch.subject, batch.control_reply(op, number), "", b"")
         await self.frames.flush()
 
     async def wait_all(self, timeout: float) -> bool:

@@ -1,13 +1,13 @@
 """Publishing many messages per event-loop turn: prebuilt frames queued on the client at once.
 
-Part of the connection layer (it drives the nats-py client directly). `FrameQueue` hands prebuilt
-protocol frames (wire.py) to the client in one piece per batch, exactly as its own `publish()`
-queues them one by one: the same buffer, size limit, statistics and flusher.
+Part of the connection layer. `FrameQueue` hands prebuilt protocol frames (domain/wire.py) to
+the client in one piece per batch through `_natspy.Hooks`, exactly as its own `publish()` queues
+them one by one: the same buffer, size limit, statistics and flusher. Without the hooks (another
+nats-py, or NATS_PUBSUB_FAST_PATH=0) there are no frames: messages given with `add_message`
+are published one by one through nats-py's public API at `flush`, the same bytes on the wire.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from nats_pubsub.connection.core import Connection
 from nats_pubsub.connection.error_map import CLIENT_ERRORS, map_error
@@ -15,53 +15,55 @@ from nats_pubsub.domain.wire import HEADER_OVERHEAD, HPUB_FORMAT, HpubPrefix, ch
 
 __all__ = ["FrameQueue"]
 
-# nats-py internals a frame queue uses besides those `Connection.fast_publish` checks.
-_QUEUE_ATTRS = ("_pending", "_pending_data_size", "_max_pending_size", "is_draining_pubs")
 _PREFIXES_MAX = 1024  # subjects whose HPUB prefix is kept
 
 
 class FrameQueue:
     """Frames for one connection, collected during an event-loop turn and queued in one piece.
 
-    Usable while `is_open()`: connected, not draining, on a nats-py with the internals used.
-    Otherwise publish through `Connection` (which also buffers while reconnecting).
+    Frames may be added while `is_open()`: connected, not draining, with the fast path's hooks.
+    Otherwise publish through `Connection` (which also buffers while reconnecting), or, where
+    the caller numbers messages itself, give them to `add_message` when not `usable`.
     """
 
     __slots__ = (
         "_conn",
         "_frames",
+        "_hooks",
         "_messages",
         "_nc",
         "_payload_bytes",
+        "_plain",
         "_prefixes",
         "_starts",
-        "_usable",
     )
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
-        self._nc: Any = conn.client
-        self._usable = conn.fast_publish and all(hasattr(self._nc, a) for a in _QUEUE_ATTRS)
+        self._hooks = conn.hooks
+        self._nc = conn.client
         self._frames: list[bytes] = []
         self._messages = 0
         self._payload_bytes = 0
         self._prefixes: dict[str, HpubPrefix] = {}
         self._starts: dict[str, bytes] = {}  # subject -> its HPUB command start
+        # Without hooks: (subject, reply, Nats-Msg-Id or "", payload), published at `flush`.
+        self._plain: list[tuple[str, str, str, bytes]] = []
 
     @property
     def usable(self) -> bool:
-        """False on a nats-py without the internals a frame queue uses."""
-        return self._usable
+        """False without the fast path's hooks: then only `add_message` may be used."""
+        return self._hooks is not None
 
     def is_open(self) -> bool:
         """True when frames can be queued on the client now."""
         nc = self._nc
-        return self._usable and nc.is_connected and not nc.is_draining_pubs
+        return self._hooks is not None and nc.is_connected and not nc.is_draining_pubs
 
     @property
     def max_payload(self) -> int:
         """The largest payload the server accepts (larger ones go through `Connection`)."""
-        return int(self._nc._max_payload)
+        return int(self._nc.max_payload)
 
     def prefix(self, subject: str) -> HpubPrefix:
         """The frame builder of `subject` (kept for the subjects seen most recently)."""
@@ -79,6 +81,11 @@ class FrameQueue:
         self._frames.append(frame)
         self._messages += messages
         self._payload_bytes += payload_size
+
+    def add_message(self, subject: str, reply: str, msg_id: str, payload: bytes) -> None:
+        """Collect one message to publish through nats-py's public API (no hooks): with a
+        `Nats-Msg-Id` header unless `msg_id` is empty."""
+        self._plain.append((subject, reply, msg_id, payload))
 
     def start(self, subject: str) -> bytes:
         """The start of an HPUB command to `subject` (b"HPUB subject ")."""
@@ -101,25 +108,27 @@ class FrameQueue:
 
     async def flush(self) -> None:
         """Queue the frames collected on the client and let its flusher write them."""
+        hooks = self._hooks
+        if hooks is None:
+            await self._publish_plain()
+            return
         frames = self._frames
         if frames:
-            nc = self._nc
             data = b"".join(frames)
             frames.clear()
-            nc._pending.append(data)
-            nc._pending_data_size += len(data)
-            nc.stats["out_msgs"] += self._messages
-            nc.stats["out_bytes"] += self._payload_bytes
+            hooks.queue(data)
+            stats = hooks.stats
+            stats["out_msgs"] += self._messages
+            stats["out_bytes"] += self._payload_bytes
             self._messages = self._payload_bytes = 0
         try:
-            await self.kick()
+            await hooks.kick()
         except CLIENT_ERRORS as exc:
             raise map_error(exc) from exc
 
-    async def kick(self) -> None:
-        """Wake the client's flusher, or wait for it when over the client's buffer limit."""
-        nc = self._nc
-        if 0 < nc._max_pending_size < nc._pending_data_size:
-            await nc._flush_pending(force_flush=True)
-        elif nc._flush_queue is not None and nc._flush_queue.empty():
-            await nc._flush_pending()
+    async def _publish_plain(self) -> None:
+        """Publish what `add_message` collected, in order, through nats-py's `publish()`."""
+        messages, self._plain = self._plain, []
+        for subject, reply, msg_id, payload in messages:
+            headers = {"Nats-Msg-Id": msg_id} if msg_id else None
+            await self._conn.publish(subject, payload, headers, reply)

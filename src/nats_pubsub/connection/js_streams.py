@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = ["JS_ERRORS", "JetStream", "map_js_error", "provision", "retry_busy"]
 
 _OVERLAP_CODE = 10065
+JS_API_PREFIX = "$JS.API"  # nats-py's default, as `jetstream()` and `jsm()` are made here
 
 
 def map_js_error(exc: BaseException) -> JetStreamError:
@@ -212,8 +213,8 @@ class JetStream:
 
     @property
     def api_prefix(self) -> str:
-        """The JetStream API subject prefix (`$JS.API` unless a domain or prefix is set)."""
-        return str(getattr(self._jsm, "_prefix", "$JS.API"))
+        """The JetStream API subject prefix (no domain or prefix is ever set here)."""
+        return JS_API_PREFIX
 
     def new_inbox(self) -> str:
         """A fresh reply subject under the connection's inbox prefix."""

@@ -1,7 +1,8 @@
 """Reading the server's protocol stream: a parser that hands routed messages over without awaits.
 
 nats-py's parser matches a regular expression per protocol line and awaits the client's message
-dispatch for every MSG. `RoutingParser` takes its place on one client: MSG and HMSG lines are
+dispatch for every MSG. `RoutingParser` takes its place on one client (`_natspy.Hooks.
+replace_parser`, which hands it nats-py's own handlers as `ClientOps`): MSG and HMSG lines are
 split by hand and, for subscriptions routed by direct.py, queued for their handler straight away
 (one synchronous call, no coroutine per message). Every other operation (+OK, -ERR, PING, PONG,
 INFO) and every message of a subscription that is not routed goes to nats-py exactly as its own
@@ -14,24 +15,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from nats.aio import client as nats_client
 from nats.errors import ProtocolError
-from nats.protocol import parser as nats_parser
 
+from nats_pubsub.connection._natspy import PROTOCOL, SAME_HEADER_RULES, ClientOps, ParserBase
 from nats_pubsub.connection.direct import DirectRouter
 
-__all__ = ["RoutingParser", "install_parser", "plain_headers"]
+__all__ = ["RoutingParser", "plain_headers"]
 
 _MSG = b"MSG "
 _HMSG = b"HMSG "
 _CRLF = b"\r\n"
-_AWAITING_CONTROL_LINE = nats_parser.AWAITING_CONTROL_LINE
-_MAX_CONTROL_LINE = nats_parser.MAX_CONTROL_LINE_SIZE
-_NEEDED = ("Parser", "AWAITING_CONTROL_LINE", "MAX_CONTROL_LINE_SIZE", "OK_RE", "ERR_RE", "INFO_RE")
-_NEEDED_CLIENT = ("_ps", "_process_ping", "_process_pong", "_process_err", "_process_info")
-_PARSER_STATE = ("buf", "state", "msg_arg", "needed", "header_needed")
-# nats-py parses header lines itself unless the optional fast_mail_parser is installed.
-_SAME_HEADER_RULES = getattr(nats_client, "parse_email", None) is None
+# Used only when `_natspy.missing_names` found everything (so PROTOCOL is there).
+_AWAITING_CONTROL_LINE = PROTOCOL.awaiting_control_line if PROTOCOL else 1
+_MAX_CONTROL_LINE = PROTOCOL.max_control_line if PROTOCOL else 4096
 
 
 def plain_headers(block: bytes) -> dict[str, str] | None:
@@ -55,28 +51,12 @@ def plain_headers(block: bytes) -> dict[str, str] | None:
     return found or None
 
 
-def install_parser(client: Any, router: DirectRouter) -> bool:
-    """Put a RoutingParser in place of `client`'s parser; False when this nats-py differs."""
-    usable = all(hasattr(nats_parser, name) for name in _NEEDED) and all(
-        hasattr(client, name) for name in _NEEDED_CLIENT
-    )
-    old = getattr(client, "_ps", None)
-    usable = usable and all(hasattr(old, name) for name in _PARSER_STATE)
-    if not usable or type(old) is not nats_parser.Parser:
-        return False
-    new = RoutingParser(client, router)
-    # Take over whatever the old parser holds: a partial operation must not be lost.
-    new.buf, new.state, new.msg_arg = old.buf, old.state, old.msg_arg
-    new.needed, new.header_needed = old.needed, old.header_needed
-    client._ps = new
-    return True
-
-
-class RoutingParser(nats_parser.Parser):
+class RoutingParser(ParserBase):  # type: ignore[misc]  # nats-py's Parser, untyped
     """nats-py's parser with a fast lane for the messages of routed subscriptions."""
 
-    def __init__(self, client: Any, router: DirectRouter) -> None:
+    def __init__(self, client: Any, ops: ClientOps, router: DirectRouter) -> None:
         super().__init__(client)
+        self._ops = ops
         self._router = router
 
     async def parse(self, data: bytes = b"") -> None:
@@ -123,14 +103,14 @@ class RoutingParser(nats_parser.Parser):
                 pos = stop + 2
                 route = routes.get(sid)
                 if route is None:
-                    await self.nc._process_msg(sid, subject, reply, payload, headers)
+                    await self._ops.process_msg(sid, subject, reply, payload, headers)
                     continue
                 parsed = None
                 if headers and route.wants:
                     parsed = (
                         plain_headers(headers)
-                        if headers[8:10] == _CRLF and _SAME_HEADER_RULES
-                        else await self.nc._process_headers(headers)
+                        if headers[8:10] == _CRLF and SAME_HEADER_RULES
+                        else await self._ops.process_headers(headers)
                     )
                 if not self._router.accept(route, subject, reply, payload, parsed):
                     await self._router.dropped(subject, sid)
@@ -140,11 +120,12 @@ class RoutingParser(nats_parser.Parser):
 
     async def _other(self) -> bool:
         """Handle the operation at the head of the buffer as nats-py does; False when partial."""
-        buf = self.buf
+        buf, ops, protocol = self.buf, self._ops, PROTOCOL
+        assert protocol is not None
         for expression, handle in (
-            (nats_parser.OK_RE, None),
-            (nats_parser.PING_RE, self.nc._process_ping),
-            (nats_parser.PONG_RE, self.nc._process_pong),
+            (protocol.ok, None),
+            (protocol.ping, ops.ping),
+            (protocol.pong, ops.pong),
         ):
             match = expression.match(buf)
             if match:
@@ -152,14 +133,14 @@ class RoutingParser(nats_parser.Parser):
                 if handle is not None:
                     await handle()
                 return True
-        match = nats_parser.ERR_RE.match(buf)
+        match = protocol.err.match(buf)
         if match:
-            await self.nc._process_err((match.group(1) or b"").decode().lower())
+            await ops.err((match.group(1) or b"").decode().lower())
             del buf[: match.end()]
             return True
-        match = nats_parser.INFO_RE.match(buf)
+        match = protocol.info.match(buf)
         if match:
-            await self.nc._process_info(json.loads(match.groups()[0].decode()))
+            await ops.info(json.loads(match.groups()[0].decode()))
             del buf[: match.end()]
             return True
         if len(buf) < _MAX_CONTROL_LINE and _CRLF in buf:

@@ -7,22 +7,20 @@ client it is given, for its first connect and every reconnect: a server that off
 requiring it (`tls_available`) is upgraded, and a connection that is still not TLS when CONNECT
 is due fails with nats-py's `SecureConnWantedError` before a byte of CONNECT is written.
 
-Part of the connection layer (it reads nats-py internals: `_process_info`, `_connect_command`,
-`_transport`); `connect.connect` installs it and `error_map.map_error` words the refusal.
+Part of the connection layer: the hooks into nats-py's handshake are `_natspy.guard_handshake`;
+`connect.connect` installs the guard and `error_map.map_error` words the refusal.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
-import nats.errors as nerr
-
+from nats_pubsub.connection._natspy import guard_handshake
 from nats_pubsub.errors import NatsAuthError
 
-__all__ = ["guard", "should_upgrade", "transport_uses_tls"]
-
-_HOOKED = ("_process_info", "_connect_command")
+__all__ = ["guard", "should_upgrade"]
 
 
 def should_upgrade(wanted: bool, transport_tls: bool, info: Mapping[str, Any]) -> bool:
@@ -36,40 +34,14 @@ def should_upgrade(wanted: bool, transport_tls: bool, info: Mapping[str, Any]) -
     )
 
 
-def transport_uses_tls(transport: Any) -> bool:
-    """True when nats-py's transport is encrypted (TCP upgraded or started as TLS, or wss://);
-    False for anything it cannot tell (so a guard fails closed)."""
-    writer = getattr(transport, "_io_writer", None)
-    if writer is not None:
-        return writer.get_extra_info("ssl_object") is not None
-    return getattr(transport, "_using_tls", None) is True  # the WebSocket transport
-
-
 def guard(client: Any) -> None:
     """Make `client` (a nats-py Client, before `connect`) refuse to send CONNECT except over TLS.
 
     Raises NatsAuthError when this nats-py lacks the methods the guard hooks: TLS was asked for
     and could not be guaranteed, so nothing is sent.
     """
-    if not all(callable(getattr(client, name, None)) for name in _HOOKED):
+    if not guard_handshake(client, partial(should_upgrade, True)):
         raise NatsAuthError(
             "TLS is configured but this nats-py version cannot be checked to keep credentials "
-            "off a plain connection; install a nats-py 2.x release this package supports"
+            "off a plain connection; install nats-py 2.16, the version this package is tested with"
         )
-    process_info = client._process_info
-    connect_command = client._connect_command
-
-    async def checked_info(info: dict[str, Any], initial_connection: bool = False) -> None:
-        # nats-py reads `tls_required` from this same dict right after, to decide on upgrading.
-        if initial_connection and should_upgrade(True, transport_uses_tls(client._transport), info):
-            info["tls_required"] = True
-        await process_info(info, initial_connection=initial_connection)
-
-    def checked_connect() -> bytes:
-        if not transport_uses_tls(client._transport):
-            raise nerr.SecureConnWantedError
-        command: bytes = connect_command()
-        return command
-
-    client._process_info = checked_info
-    client._connect_command = checked_connect

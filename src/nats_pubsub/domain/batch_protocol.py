@@ -181,6 +181,16 @@ class OpenBatch:
             payload,
         )
 
+    def reply(self, job: Job) -> str:
+        """Number `job` as the next message, as `frame` does; its reply subject (for a client
+        that builds the frame itself)."""
+        self.sent = number = self.sent + 1
+        if number == 1:
+            self.subject = job[0]
+        self.jobs.append(job)
+        op = OP_ADD if number > 1 else OP_START
+        return (b"%b%d.%d.$FI" % (self.head, number, op)).decode()
+
     def extend(self, jobs: list[Job]) -> None:
         """Number `jobs` as the next messages, in order; the caller made their frames, as
         `frame` would have (ingest_build.py)."""
@@ -193,6 +203,11 @@ class OpenBatch:
         """An unstored control message (op 3: end the batch, 4: ask for the latest ack)."""
         reply = b"%b%d.%d.$FI" % (self.head, number, op)
         return b"PUB %b %b 0\r\n\r\n" % (self.subject.encode(), reply)
+
+    def control_reply(self, op: int, number: int) -> str:
+        """The reply subject of the control message `control` makes (an empty message to
+        `subject`)."""
+        return (b"%b%d.%d.$FI" % (self.head, number, op)).decode()
 
     def room(self) -> int:
         """How many more messages may be sent now."""
