@@ -9,6 +9,7 @@ from typing import Any
 import nats
 
 from nats_pubsub.config import PublisherSettings
+from nats_pubsub.config.client import connect_options
 from nats_pubsub.connection.connect import connect
 from nats_pubsub.connection.core import Connection
 from nats_pubsub.logs.logger import Logger, LogSink
@@ -17,7 +18,9 @@ from nats_pubsub.server.embedded import EmbeddedServer
 
 async def _connect(url: str) -> Connection:
     settings = PublisherSettings(nats_url=url)
-    return await connect(settings, name="connection-test", log=Logger("t", LogSink(io.BytesIO())))
+    return await connect(
+        connect_options(settings), name="connection-test", log=Logger("t", LogSink(io.BytesIO()))
+    )
 
 
 async def _receiver(url: str, subject: str) -> tuple[Any, asyncio.Queue[Any]]:

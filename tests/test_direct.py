@@ -10,6 +10,7 @@ from typing import Any
 import nats
 
 from nats_pubsub.config import SubscriberSettings
+from nats_pubsub.config.client import connect_options
 from nats_pubsub.connection.connect import connect
 from nats_pubsub.connection.core import Connection
 from nats_pubsub.logs.logger import Logger, LogSink
@@ -20,7 +21,9 @@ Received = list[tuple[str, str, bytes, dict[str, str] | None]]
 
 async def _connect(url: str, stream: io.BytesIO, **more: Any) -> Connection:
     settings = SubscriberSettings(nats_url=url, **more)
-    return await connect(settings, name="direct-test", log=Logger("t", LogSink(stream)))
+    return await connect(
+        connect_options(settings), name="direct-test", log=Logger("t", LogSink(stream))
+    )
 
 
 class _Inbox:

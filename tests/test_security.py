@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from nats_pubsub.cli.security_flags import secret_flags_given
 from nats_pubsub.config import PublisherSettings, load_settings
+from nats_pubsub.config.client import client_security
 from nats_pubsub.config.security import SECURITY_FLAGS, auth_conflicts
 from nats_pubsub.connection.auth import (
     auth_method,
@@ -61,7 +62,7 @@ def test_settings_read_natscli_variable_names(monkeypatch: pytest.MonkeyPatch) -
     settings = load_settings(PublisherSettings)
     assert settings.nats_user == "alice"
     assert "pw-123" not in repr(settings)
-    assert auth_method(settings) == "user"
+    assert auth_method(client_security(settings)) == "user"
 
 
 def test_conflict_error_does_not_echo_secrets() -> None:
@@ -87,14 +88,16 @@ def test_missing_file_names_variable_and_flag(tmp_path: Path) -> None:
 def test_no_security_means_no_options() -> None:
     """Plain settings add nothing to the client's options."""
     settings = load_settings(PublisherSettings)
-    assert client_security_options(settings, settings.servers) == {}
+    assert client_security_options(client_security(settings), settings.servers) == {}
 
 
 def test_tls_url_asks_for_tls() -> None:
     """A tls:// URL builds a TLS context even without other settings."""
     settings = load_settings(PublisherSettings, nats_url="tls://127.0.0.1:4222")
-    assert wants_tls(settings, settings.servers)
-    assert isinstance(client_security_options(settings, settings.servers)["tls"], ssl.SSLContext)
+    assert wants_tls(client_security(settings), settings.servers)
+    assert isinstance(
+        client_security_options(client_security(settings), settings.servers)["tls"], ssl.SSLContext
+    )
 
 
 def test_tls_context_loads_ca_and_client_certificate(tmp_path: Path) -> None:
@@ -104,7 +107,7 @@ def test_tls_context_loads_ca_and_client_certificate(tmp_path: Path) -> None:
     settings = load_settings(
         PublisherSettings, nats_ca=ca.cert_file, nats_cert=cert, nats_key=key, nats_tls_hostname="x"
     )
-    options = client_security_options(settings, settings.servers)
+    options = client_security_options(client_security(settings), settings.servers)
     assert options["tls"].verify_mode == ssl.CERT_REQUIRED
     assert options["tls_hostname"] == "x"
 
@@ -115,7 +118,7 @@ def test_unreadable_certificate_names_the_file(tmp_path: Path) -> None:
     bad.write_text("not a certificate")
     settings = load_settings(PublisherSettings, nats_cert=bad, nats_key=bad)
     with pytest.raises(NatsAuthError, match="NATS_CERT"):
-        build_tls_context(settings)
+        build_tls_context(client_security(settings))
 
 
 @given(st.binary(max_size=200))
@@ -144,8 +147,11 @@ def test_secret_file_is_read_when_connecting(tmp_path: Path) -> None:
     secret = tmp_path / "pw"
     secret.write_text("pw-from-file\n")
     settings = load_settings(PublisherSettings, nats_user="u", nats_password_file=secret)
-    assert client_security_options(settings, settings.servers)["password"] == "pw-from-file"
-    assert auth_method(settings) == "user"
+    assert (
+        client_security_options(client_security(settings), settings.servers)["password"]
+        == "pw-from-file"
+    )
+    assert auth_method(client_security(settings)) == "user"
 
 
 @pytest.mark.parametrize(

@@ -74,7 +74,14 @@ def run(command: str, settings: Any) -> int:
     spec = SERVICES[command]
     service = getattr(importlib.import_module(f"nats_pubsub.{spec.module}"), spec.function)
     log = make_logger(spec.logger, settings.log_format, settings.log_level)
-    main = with_endpoint(settings, log, spec.endpoint, lambda stop: service(settings, log, stop))
+    main = with_endpoint(
+        settings.metrics_host,
+        settings.metrics_port,
+        log,
+        spec.endpoint,
+        lambda stop: service(settings, log, stop),
+        top_subjects=getattr(settings, "top_subjects", 10),  # the monitor's
+    )
     return run_service(main, log)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from nats_pubsub.config import PublisherSettings
+from nats_pubsub.config.client import connect_options
 from nats_pubsub.connection import _natspy
 from nats_pubsub.connection.connect import connect
 from nats_pubsub.connection.core import Connection
@@ -29,7 +30,9 @@ def _records(sink: io.BytesIO, message: str) -> list[dict[str, Any]]:
 
 async def _connect(url: str, sink: io.BytesIO | None = None) -> Connection:
     log = Logger("natspy-test", LogSink(sink if sink is not None else io.BytesIO()))
-    return await connect(PublisherSettings(nats_url=url), name="natspy-test", log=log)
+    return await connect(
+        connect_options(PublisherSettings(nats_url=url)), name="natspy-test", log=log
+    )
 
 
 def test_installed_nats_py_passes_the_capability_check(nats_server: EmbeddedServer) -> None:

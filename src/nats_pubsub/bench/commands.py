@@ -49,6 +49,7 @@ def _check_reachable(url: str, seconds: float) -> None:
 
     from nats_pubsub.bench.protocol import devnull_logger
     from nats_pubsub.config import StreamsSettings, load_settings
+    from nats_pubsub.config.client import connect_options
     from nats_pubsub.connection.connect import ConnectLimit, connect
     from nats_pubsub.errors import ConfigError, NatsError
 
@@ -66,7 +67,8 @@ def _check_reachable(url: str, seconds: float) -> None:
 
     async def probe() -> None:
         limit = ConnectLimit(settings.connect_timeout, "--connect-timeout")
-        conn = await connect(settings, name="bench-probe", log=log, limit=limit, quiet=True)
+        options = connect_options(settings)
+        conn = await connect(options, name="bench-probe", log=log, limit=limit, quiet=True)
         await conn.close()
 
     try:

@@ -9,9 +9,10 @@ import nats
 
 from nats_pubsub.bench.protocol import devnull_logger
 from nats_pubsub.config import PublisherSettings
+from nats_pubsub.config.client import connect_options
 from nats_pubsub.connection.connect import connect
 from nats_pubsub.connection.js_streams import JetStream
-from nats_pubsub.domain.stream_rules import stream_spec_for
+from nats_pubsub.services.options import stream_spec
 
 __all__ = ["delete_stream", "ensure_stream", "stored"]
 
@@ -19,15 +20,9 @@ __all__ = ["delete_stream", "ensure_stream", "stored"]
 async def _ensure(url: str, subject: str, stream: str | None) -> str:
     settings = PublisherSettings(nats_url=url, nats_subject=subject, stream_name=stream)
     log, _ = devnull_logger("bench")
-    conn = await connect(settings, name="bench-admin", log=log)
+    conn = await connect(connect_options(settings), name="bench-admin", log=log)
     try:
-        spec = stream_spec_for(
-            subject,
-            stream,
-            max_age_seconds=settings.max_age_seconds,
-            max_bytes=settings.stream_max_bytes,
-            replicas=settings.stream_replicas,
-        )
+        spec = stream_spec(settings, subject)
         await JetStream(conn, log).ensure_stream(spec)
         return spec.name
     finally:

@@ -18,6 +18,7 @@ from nats_pubsub.bench.classic import classic_logger, classic_receive
 from nats_pubsub.bench.protocol import WorkerSpec, devnull_logger, emit, report_progress
 from nats_pubsub.bench.report import new_histogram
 from nats_pubsub.config import MonitorSettings, SubscriberSettings
+from nats_pubsub.config.client import connect_options
 from nats_pubsub.config.security import DEFAULT_PENDING_BYTES_LIMIT, DEFAULT_PENDING_MSGS_LIMIT
 from nats_pubsub.connection.connect import connect
 from nats_pubsub.domain.capture import SubjectStats
@@ -75,7 +76,7 @@ async def _ours(spec: WorkerSpec, tally: _Tally, hdr: Any) -> Any:
         if spec.latency:
             stats.histogram = _RecordingHistogram(hdr)
         handler = subscriber.make_handler(settings, log, stats, asyncio.Event())
-    conn = await connect(settings, name="bench-sub", log=log)
+    conn = await connect(connect_options(settings), name="bench-sub", log=log)
 
     def counted(
         subject: str,

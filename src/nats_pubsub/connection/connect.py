@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import nats.errors as nerr
 from nats.aio.client import Client
 
+from nats_pubsub.config.client import ConnectOptions
 from nats_pubsub.config.common import mask_url
 from nats_pubsub.connection import _natspy
 from nats_pubsub.connection.auth import auth_method, client_security_options
@@ -23,9 +24,6 @@ from nats_pubsub.connection.error_map import REFUSALS_BEFORE_GIVING_UP, map_erro
 from nats_pubsub.connection.tls_guard import guard
 from nats_pubsub.errors import NatsAuthError, NatsConnectError
 from nats_pubsub.logs.logger import Logger
-
-if TYPE_CHECKING:  # the service process runs from plain settings, without pydantic
-    from nats_pubsub.config import CommonSettings
 
 __all__ = ["ConnectLimit", "connect", "retry_wait"]
 
@@ -52,7 +50,7 @@ def retry_wait(attempt: int, reconnect_wait: float, remaining: float | None) -> 
 
 
 async def connect(
-    settings: CommonSettings,
+    options: ConnectOptions,
     *,
     name: str,
     log: Logger,
@@ -66,7 +64,7 @@ async def connect(
     Raises NatsAuthError at once when the server refuses our credentials (retrying cannot help),
     and NatsConnectError when `stop` is set or the limit passes before any server answered.
     """
-    servers = settings.servers
+    servers = options.servers
     shown = ",".join(mask_url(url) for url in servers)
     holder: list[Connection] = []
     events = ConnectionEvents(log, quiet=quiet)
@@ -85,12 +83,12 @@ async def connect(
     async def on_reconnected() -> None:
         events.reconnected(holder[0].connected_url if holder else None)
 
-    options: dict[str, Any] = {
-        **client_security_options(settings, servers),
-        "pending_size": settings.reconnect_buffer_size,
+    client_options: dict[str, Any] = {
+        **client_security_options(options.security, servers),
+        "pending_size": options.reconnect_buffer_size,
         # A publish that fills the buffer waits for a flush; without a limit that wait never
         # ends if the connection drops meanwhile (the flusher is gone), and the publisher hangs.
-        "flush_timeout": settings.connect_timeout,
+        "flush_timeout": options.connect_timeout,
         "servers": servers,
         "name": name,
         # nats-py would retry a first connect forever, silently and even on bad credentials.
@@ -101,8 +99,8 @@ async def connect(
         "allow_reconnect": False,
         "max_reconnect_attempts": 1,
         "reconnect_time_wait": 0,
-        "connect_timeout": settings.connect_timeout,
-        "drain_timeout": settings.drain_timeout,
+        "connect_timeout": options.connect_timeout,
+        "drain_timeout": options.drain_timeout,
         "error_cb": on_error,
         "disconnected_cb": events.on_disconnected,
         "reconnected_cb": on_reconnected,
@@ -114,13 +112,15 @@ async def connect(
     while True:
         attempt += 1
         client = Client()
-        if "tls" in options:
+        if "tls" in client_options:
             guard(client)  # TLS configured: CONNECT is never sent on a plain connection
         try:
             if deadline is None:
-                await client.connect(**options)
+                await client.connect(**client_options)
             else:
-                await asyncio.wait_for(client.connect(**options), max(deadline - loop.time(), 0))
+                await asyncio.wait_for(
+                    client.connect(**client_options), max(deadline - loop.time(), 0)
+                )
             break
         except (TimeoutError, nerr.Error, OSError) as exc:
             # "no servers available" hides the cause; the last error seen says what it was.
@@ -138,7 +138,7 @@ async def connect(
                     "and that the URL points at a NATS client port"
                 ) from exc
             remaining = None if deadline is None else deadline - loop.time()
-            delay = retry_wait(attempt, settings.reconnect_wait, remaining)
+            delay = retry_wait(attempt, options.reconnect_wait, remaining)
             if delay is None:
                 events.closing = True  # nothing left half open, and nothing to report
                 with contextlib.suppress(Exception):
@@ -166,8 +166,8 @@ async def connect(
             raise NatsConnectError(f"stopped before NATS at {shown} was reachable") from exc
     client.options["allow_reconnect"] = True
     client.options["max_reconnect_attempts"] = -1
-    client.options["reconnect_time_wait"] = settings.reconnect_wait
-    pending = (settings.pending_msgs_limit, settings.pending_bytes_limit)
+    client.options["reconnect_time_wait"] = options.reconnect_wait
+    pending = (options.pending_msgs_limit, options.pending_bytes_limit)
     connection = Connection(
         client, log, events=events, pending_limits=pending, hooks=_fast_path(client, log)
     )
@@ -179,7 +179,7 @@ async def connect(
         {
             "url": connection.connected_url,
             "connection_name": name,
-            "auth": auth_method(settings),
+            "auth": auth_method(options.security),
             "tls": _natspy.client_uses_tls(client),
         },
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 import nats.errors as nerr
@@ -21,7 +21,6 @@ from nats_pubsub.domain.stream_rules import (
     LIMITS,
     StreamSpec,
     stream_differences,
-    stream_spec_for,
     subjects_overlap,
 )
 from nats_pubsub.errors import (
@@ -31,9 +30,6 @@ from nats_pubsub.errors import (
     StreamSubjectsOverlap,
 )
 from nats_pubsub.logs.logger import Logger
-
-if TYPE_CHECKING:
-    from nats_pubsub.config.jetstream import JsStreamSettings
 
 __all__ = ["JS_ERRORS", "JetStream", "map_js_error", "provision", "retry_busy"]
 
@@ -284,15 +280,8 @@ class JetStream:
         }
 
 
-async def provision(js: JetStream, settings: JsStreamSettings, subject: str) -> StreamSpec:
-    """The stream a service on `subject` uses, created or checked (retried while busy)."""
-    spec = stream_spec_for(
-        subject,
-        settings.stream_name,
-        max_age_seconds=settings.max_age_seconds,
-        max_bytes=settings.stream_max_bytes,
-        replicas=settings.stream_replicas,
-    )
-    limits = settings.configured_limits
-    await retry_busy(lambda: js.ensure_stream(spec, limits), js.log, f"stream {spec.name}")
+async def provision(js: JetStream, spec: StreamSpec, configured: frozenset[str]) -> StreamSpec:
+    """The stream `spec`, created or checked (its `configured` limits brought in line),
+    retried while JetStream is busy."""
+    await retry_busy(lambda: js.ensure_stream(spec, configured), js.log, f"stream {spec.name}")
     return spec

@@ -19,6 +19,7 @@ from typing import Any
 import uvicorn
 
 from nats_pubsub.config import GatewaySettings
+from nats_pubsub.config.client import connect_options
 from nats_pubsub.connection.connect import connect
 from nats_pubsub.connection.js_admin import JsApi
 from nats_pubsub.connection.js_streams import JetStream
@@ -93,7 +94,8 @@ def _metrics(gw: Gateway) -> None:
 
 
 async def _connect(gw: Gateway, settings: Any, log: Logger, stop: asyncio.Event) -> None:
-    conn = await connect(settings, name=f"gateway-{settings.hostname}", log=log, stop=stop)
+    options = connect_options(settings)
+    conn = await connect(options, name=f"gateway-{settings.hostname}", log=log, stop=stop)
     api = JsApi(conn)
     publisher = Publisher(
         conn,

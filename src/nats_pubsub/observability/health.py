@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:  # prometheus_client and the collector load only when an endpoint is on
-    from nats_pubsub.config import CommonSettings
     from nats_pubsub.domain.capture import SubjectStats
     from nats_pubsub.domain.stats import ConsumeStats, PublishStats, ReceiveStats
     from nats_pubsub.domain.transactions import PaymentStats
@@ -194,27 +193,28 @@ def expose(
 
 
 def with_endpoint(
-    settings: CommonSettings, log: Logger, service: str, main: ServiceMain
+    host: str,
+    port: int | None,
+    log: Logger,
+    service: str,
+    main: ServiceMain,
+    *,
+    top_subjects: int = 10,
 ) -> ServiceMain:
-    """`main` with the metrics/health endpoint around it when METRICS_PORT is set."""
-    port = settings.metrics_port
+    """`main` with the metrics/health endpoint on `host`:`port` around it (METRICS_HOST,
+    METRICS_PORT); `main` itself when `port` is None."""
     if port is None:
         return main
 
     async def run(stop: asyncio.Event) -> int:
-        endpoint = Endpoint(service, getattr(settings, "top_subjects", 10))
+        endpoint = Endpoint(service, top_subjects)
         endpoint.stop = stop
         try:
-            bound = await endpoint.start(settings.metrics_host, port)
+            bound = await endpoint.start(host, port)
         except OSError as exc:
-            log.error(
-                "Metrics endpoint could not start",
-                host=settings.metrics_host,
-                port=port,
-                error=str(exc),
-            )
+            log.error("Metrics endpoint could not start", host=host, port=port, error=str(exc))
             return 2
-        log.info("Metrics endpoint listening", host=settings.metrics_host, port=bound)
+        log.info("Metrics endpoint listening", host=host, port=bound)
         token = _CURRENT.set(endpoint)
         try:
             return await main(stop)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from nats_pubsub.connection.core import Connection
 from nats_pubsub.connection.js_consumers import JsDelivery, PullConsumer, bind_durable
@@ -23,19 +23,17 @@ from nats_pubsub.domain.stream_rules import (
     DEFAULT_STREAMS,
     DLQ_PREFIX,
     Outcome,
+    ReplayStart,
+    StreamSpec,
     backoff_delay,
     decide,
-    parse_replay,
 )
 from nats_pubsub.domain.timeutil import format_ns
 from nats_pubsub.errors import NatsError
 from nats_pubsub.lifecycle import wait_for_end, wait_or_stop
 from nats_pubsub.logs.logger import Logger
 
-if TYPE_CHECKING:
-    from nats_pubsub.config.services import ConsumerSettings
-
-__all__ = ["Handler", "Inbox", "js_record_fields"]
+__all__ = ["ConsumeOptions", "Handler", "Inbox", "js_record_fields"]
 
 
 class Handler(Protocol):
@@ -51,6 +49,21 @@ class Handler(Protocol):
         extra: dict[str, Any] | None = None,
         /,
     ) -> str | None: ...
+
+
+class ConsumeOptions(NamedTuple):
+    """A durable JetStream consumer: its stream, name, start, and what happens to a failure."""
+
+    stream: StreamSpec
+    configured: frozenset[str]  # the stream limits set for this service, enforced
+    replicas: int  # of the DLQ stream too
+    durable: str
+    start: ReplayStart
+    start_given: bool  # an explicit start: a durable with another one is recreated
+    ack_wait: float
+    max_deliver: int
+    fetch_batch: int
+    retry_invalid: bool  # --on-invalid retry: nak with backoff; else dead-letter at once
 
 
 _FETCH_WAIT = 1.0  # seconds a fetch waits for messages before the loop looks at `stop` again
@@ -81,25 +94,24 @@ class Inbox:
 
     async def start(
         self,
-        settings: ConsumerSettings,
+        options: ConsumeOptions | None,
         subjects: Sequence[str],
         queue: str | None,
-        default_durable: str,
         handler: Handler,
         stop: asyncio.Event,
         *,
         headers: bool = False,
+        limit: int | None = None,
     ) -> dict[str, Any]:
-        """A durable consumer with --jetstream (one subject: its filter), else subscriptions;
-        returns the stream, durable and start it bound (empty for core NATS)."""
-        if not settings.jetstream:
+        """A durable consumer with `options` (one subject: its filter; done after `limit`
+        messages), else subscriptions; returns the stream, durable and start it bound (empty
+        for core NATS)."""
+        if options is None:
             await self.subscribe(subjects, queue, handler, headers=headers)
             return {}
         if len(subjects) != 1:
             raise ValueError("with --jetstream, give one --subject (the consumer's filter)")
-        return await self.consume(
-            settings, subjects[0], default_durable, handler, stop, settings.count
-        )
+        return await self.consume(options, subjects[0], handler, stop, limit)
 
     async def subscribe(
         self,
@@ -117,23 +129,20 @@ class Inbox:
 
     async def consume(
         self,
-        settings: ConsumerSettings,
+        options: ConsumeOptions,
         subject: str,
-        default_durable: str,
         handler: Handler,
         stop: asyncio.Event,
         limit: int | None,
     ) -> dict[str, Any]:
         """JetStream: bind a durable consumer and start the fetch loop; returns what it bound."""
         js = JetStream(self._conn, self._log)
-        spec = await provision(js, settings, subject)
-        limits = settings.configured_limits
+        spec = await provision(js, options.stream, options.configured)
+        limits = options.configured
         log = self._log
-        dlq = DEFAULT_STREAMS["DLQ"].with_limits(replicas=settings.stream_replicas)
+        dlq = DEFAULT_STREAMS["DLQ"].with_limits(replicas=options.replicas)
         await retry_busy(lambda: js.ensure_stream(dlq, limits & {"replicas"}), log, "stream DLQ")
-        given = settings.replay_history
-        start = parse_replay(given or "all")
-        name = settings.consumer_name or default_durable
+        name, start = options.durable, options.start
         consumer = await retry_busy(
             lambda: bind_durable(
                 js,
@@ -141,15 +150,15 @@ class Inbox:
                 name=name,
                 filter_subject=None if subject == ">" else subject,
                 start=start,
-                start_given=given is not None,
-                ack_wait=settings.ack_wait,
-                max_deliver=settings.max_deliver,
+                start_given=options.start_given,
+                ack_wait=options.ack_wait,
+                max_deliver=options.max_deliver,
             ),
             log,
             f"consumer {name}",
         )
         self.stats = ConsumeStats()
-        loop = _FetchLoop(js, consumer, settings, handler, self.stats, self._log)
+        loop = _FetchLoop(js, consumer, options, handler, self.stats, self._log)
         self._task = asyncio.create_task(loop.run(stop, limit))
         return {"stream": spec.name, "durable": name, "start": start.text}
 
@@ -209,20 +218,20 @@ class _FetchLoop:
         self,
         js: JetStream,
         consumer: PullConsumer,
-        settings: ConsumerSettings,
+        options: ConsumeOptions,
         handler: Handler,
         stats: ConsumeStats,
         log: Logger,
     ) -> None:
         self._js = js
         self._consumer = consumer
-        self._settings = settings
+        self._options = options
         self._handler = handler
         self._stats = stats
         self._log = log
 
     async def run(self, stop: asyncio.Event, limit: int | None) -> None:
-        batch = self._settings.fetch_batch
+        batch = self._options.fetch_batch
         done = 0
         while not stop.is_set() and (limit is None or done < limit):
             want = batch if limit is None else min(batch, limit - done)
@@ -254,11 +263,11 @@ class _FetchLoop:
             reason = f"processing failed: {type(exc).__name__}: {exc}"
             outcome = Outcome.RETRY
         else:
-            retry = self._settings.on_invalid == "retry"
+            retry = self._options.retry_invalid
             outcome = (
                 Outcome.ACK if reason is None else Outcome.RETRY if retry else Outcome.DEAD_LETTER
             )
-        action = decide(outcome, delivered, self._settings.max_deliver)
+        action = decide(outcome, delivered, self._options.max_deliver)
         try:
             if action == Outcome.ACK:
                 await delivery.ack()

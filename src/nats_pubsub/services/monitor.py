@@ -6,6 +6,7 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
+from nats_pubsub.config.client import connect_options
 from nats_pubsub.connection.connect import ConnectLimit, connect
 from nats_pubsub.domain.capture import SubjectStats, capture, is_ignored, should_log
 from nats_pubsub.domain.capture_fast import CAPTURED_FIELDS, capture_fast, capture_values
@@ -15,6 +16,7 @@ from nats_pubsub.logs.bounds import bound_values
 from nats_pubsub.logs.logger import Logger
 from nats_pubsub.observability.health import expose
 from nats_pubsub.services.inbox import Handler, Inbox
+from nats_pubsub.services.options import consume_options
 
 if TYPE_CHECKING:
     from nats_pubsub.config import MonitorSettings
@@ -111,7 +113,7 @@ async def run_monitor(settings: MonitorSettings, log: Logger, stop: asyncio.Even
     limit = None if settings.timeout is None else ConnectLimit(settings.timeout, "--timeout")
     name = f"monitor-{settings.hostname}"
     try:
-        conn = await connect(settings, name=name, log=log, stop=stop, limit=limit)
+        conn = await connect(connect_options(settings), name=name, log=log, stop=stop, limit=limit)
     except NatsError as exc:
         log.error("Could not connect to NATS", error=str(exc))
         return 0 if stop.is_set() else 1
@@ -125,8 +127,9 @@ async def run_monitor(settings: MonitorSettings, log: Logger, stop: asyncio.Even
     if settings.jetstream and subjects == [">"] and not settings.stream_name:
         wanted = ["payments.>"]
     try:
+        options = consume_options(settings, wanted[0], DEFAULT_DURABLE)
         bound = await inbox.start(
-            settings, wanted, None, DEFAULT_DURABLE, handler, stop, headers=True
+            options, wanted, None, handler, stop, headers=True, limit=settings.count
         )
     except (NatsError, ValueError) as exc:
         log.error("Could not subscribe", subjects=subjects, error=str(exc))

@@ -4,26 +4,34 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from nats_pubsub.connection.ack_window import AckWindow, PubAckInfo
 from nats_pubsub.connection.core import Connection
 from nats_pubsub.connection.fast_ingest import BatchWindow
 from nats_pubsub.connection.frame_queue import FrameQueue
 from nats_pubsub.connection.js_streams import JetStream, provision
-from nats_pubsub.domain.stream_rules import dedupe_id, new_run_id
+from nats_pubsub.domain.stream_rules import StreamSpec, dedupe_id, new_run_id
 from nats_pubsub.errors import NatsError
 from nats_pubsub.logs.logger import Logger
 
-if TYPE_CHECKING:
-    from nats_pubsub.config.services import ProducerSettings
-
-__all__ = ["Outbox", "PubAckInfo", "js_fields"]
+__all__ = ["Outbox", "PubAckInfo", "PublishOptions", "js_fields"]
 
 C = TypeVar("C")
 SentCallback = Callable[[C, PubAckInfo | None], None]
 FailedCallback = Callable[[C, str], None]
 BatchAckedCallback = Callable[[list[C], PubAckInfo], None]
+
+
+class PublishOptions(NamedTuple):
+    """JetStream publishing: the stream, and the window of publishes awaiting acks."""
+
+    stream: StreamSpec
+    configured: frozenset[str]  # the stream limits set for this service, enforced
+    window: int
+    ack_timeout: float
+    retries: int
+    fast_ingest: bool
 
 
 class Outbox(Generic[C]):
@@ -49,10 +57,9 @@ class Outbox(Generic[C]):
     @classmethod
     async def open(
         cls,
-        settings: ProducerSettings,
+        options: PublishOptions | None,
         conn: Connection,
         log: Logger,
-        subject: str,
         on_sent: SentCallback[C],
         on_failed: FailedCallback[C],
         on_batch_acked: BatchAckedCallback[C] | None = None,
@@ -60,19 +67,19 @@ class Outbox(Generic[C]):
         """Core NATS, or with --jetstream a provisioned stream and an ack window (per message,
         or with --fast-ingest per batch: then `on_batch_acked`, if given, reports the messages
         each ack covers, in place of one `on_sent` each)."""
-        if not settings.jetstream:
+        if options is None:
             return cls(conn, on_sent, on_failed)
         js = JetStream(conn, log)
-        spec = await provision(js, settings, subject)
+        spec = await provision(js, options.stream, options.configured)
         window: AckWindow | BatchWindow
-        if settings.js_fast_ingest:
+        if options.fast_ingest:
             await js.enable_fast_ingest(spec.name)
             window = BatchWindow(
                 conn,
                 stream=spec.name,
-                flow=settings.js_window,
-                ack_timeout=settings.js_ack_timeout,
-                retries=settings.js_retries,
+                flow=options.window,
+                ack_timeout=options.ack_timeout,
+                retries=options.retries,
                 on_acks=on_batch_acked or _each(on_sent),
                 on_fail=on_failed,
                 log=log,
@@ -80,9 +87,9 @@ class Outbox(Generic[C]):
         else:
             window = AckWindow(
                 conn,
-                window=settings.js_window,
-                ack_timeout=settings.js_ack_timeout,
-                retries=settings.js_retries,
+                window=options.window,
+                ack_timeout=options.ack_timeout,
+                retries=options.retries,
                 on_ack=on_sent,
                 on_fail=on_failed,
                 log=log,
@@ -92,9 +99,9 @@ class Outbox(Generic[C]):
         log.info(
             "JetStream publishing",
             stream=spec.name,
-            window=settings.js_window,
-            fast_ingest=settings.js_fast_ingest,
-            ack_timeout_seconds=settings.js_ack_timeout,
+            window=options.window,
+            fast_ingest=options.fast_ingest,
+            ack_timeout_seconds=options.ack_timeout,
             run_id=run_id,
             dedupe_id_format="{message_id}@{run_id}",
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
+from nats_pubsub.config.client import connect_options
 from nats_pubsub.connection.connect import connect
 from nats_pubsub.domain.schema import encode
 from nats_pubsub.domain.timeutil import now_timestamp
@@ -22,6 +23,7 @@ from nats_pubsub.errors import NatsError
 from nats_pubsub.lifecycle import Pacer
 from nats_pubsub.logs.logger import Logger
 from nats_pubsub.observability.health import expose
+from nats_pubsub.services.options import publish_options
 from nats_pubsub.services.outbox import Outbox, PubAckInfo, js_fields
 
 if TYPE_CHECKING:
@@ -37,7 +39,9 @@ _Sent = tuple["Transaction", str, int]  # transaction, subject, size in bytes
 async def run_payments(settings: PaymentSettings, log: Logger, stop: asyncio.Event) -> int:
     """Publish transactions until stopped or `count` are out; return the exit code."""
     try:
-        conn = await connect(settings, name=f"payments-{settings.hostname}", log=log, stop=stop)
+        conn = await connect(
+            connect_options(settings), name=f"payments-{settings.hostname}", log=log, stop=stop
+        )
     except NatsError as exc:
         log.error("Could not connect to NATS", error=str(exc))
         return 1
@@ -64,7 +68,8 @@ async def run_payments(settings: PaymentSettings, log: Logger, stop: asyncio.Eve
         )
 
     try:
-        outbox = await Outbox.open(settings, conn, log, ACCEPTED_SUBJECT, on_sent, on_failed)
+        options = publish_options(settings, ACCEPTED_SUBJECT)
+        outbox = await Outbox.open(options, conn, log, on_sent, on_failed)
     except (NatsError, ValueError) as exc:
         log.error("JetStream setup failed", error=str(exc))
         await conn.close()

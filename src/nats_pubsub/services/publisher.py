@@ -12,6 +12,7 @@ import asyncio
 from typing import TYPE_CHECKING, cast
 
 from nats_pubsub.config import PUBLISH_TEMPLATE_FIELDS
+from nats_pubsub.config.client import connect_options
 from nats_pubsub.connection.connect import connect
 from nats_pubsub.connection.fast_ingest import BatchWindow
 from nats_pubsub.domain.core_batch import CoreBatcher
@@ -25,6 +26,7 @@ from nats_pubsub.lifecycle import Pacer
 from nats_pubsub.logs.lines import DIGITS, INT, Fill
 from nats_pubsub.logs.logger import Logger
 from nats_pubsub.observability.health import expose
+from nats_pubsub.services.options import publish_options
 from nats_pubsub.services.outbox import Outbox, PubAckInfo
 
 if TYPE_CHECKING:
@@ -46,7 +48,9 @@ Sent = tuple[str, str, int, int, str]
 async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.Event) -> int:
     """Publish until stopped or `count` messages are out; return the exit code."""
     try:
-        conn = await connect(settings, name=f"publisher-{settings.hostname}", log=log, stop=stop)
+        conn = await connect(
+            connect_options(settings), name=f"publisher-{settings.hostname}", log=log, stop=stop
+        )
     except NatsError as exc:
         log.error("Could not connect to NATS", error=str(exc))
         return 0 if stop.is_set() else 1
@@ -121,9 +125,8 @@ async def run_publisher(settings: PublisherSettings, log: Logger, stop: asyncio.
             metrics(stats.snapshot(outbox.retries))
 
     try:
-        outbox = await Outbox.open(
-            settings, conn, log, settings.nats_subject, on_sent, on_failed, on_batch_acked
-        )
+        options = publish_options(settings, settings.nats_subject)
+        outbox = await Outbox.open(options, conn, log, on_sent, on_failed, on_batch_acked)
     except (NatsError, ValueError) as exc:
         log.error("JetStream setup failed", error=str(exc))
         await conn.close()

@@ -16,6 +16,7 @@ from collections import deque
 from typing import IO, Any, NamedTuple
 
 from nats_pubsub.config import ReplaySettings
+from nats_pubsub.config.client import connect_options
 from nats_pubsub.connection.connect import ConnectLimit, connect
 from nats_pubsub.connection.js_streams import JetStream, retry_busy
 from nats_pubsub.connection.replay_feed import MessageSink, ReplayFeed
@@ -176,7 +177,7 @@ async def run_replay(settings: ReplaySettings, log: Logger, stop: asyncio.Event)
     client_name = f"replay-{settings.hostname}"
     try:
         conn = await connect(
-            settings, name=client_name, log=log, stop=stop, limit=limit, quiet=True
+            connect_options(settings), name=client_name, log=log, stop=stop, limit=limit, quiet=True
         )
     except NatsError as exc:
         log.error("Could not connect to NATS", error=str(exc))

@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 
 from nats_pubsub.config import StreamsSettings
+from nats_pubsub.config.client import connect_options
 from nats_pubsub.connection.connect import ConnectLimit, connect
 from nats_pubsub.connection.js_streams import JetStream
 from nats_pubsub.domain.stream_rules import DEFAULT_STREAMS
@@ -60,7 +61,8 @@ async def run_streams(
     limit = ConnectLimit(settings.connect_timeout, "--connect-timeout")
     name = f"streams-{settings.hostname}"
     try:
-        conn = await connect(settings, name=name, log=log, stop=stop, limit=limit, quiet=True)
+        options = connect_options(settings)
+        conn = await connect(options, name=name, log=log, stop=stop, limit=limit, quiet=True)
     except NatsError as exc:
         log.error("Could not connect to NATS", error=str(exc))
         return 1

@@ -6,6 +6,7 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
+from nats_pubsub.config.client import connect_options
 from nats_pubsub.connection.connect import ConnectLimit, connect
 from nats_pubsub.domain.receiving import (
     EVENT_FIELDS,
@@ -25,6 +26,7 @@ from nats_pubsub.logs.loss import LossWatch
 from nats_pubsub.logs.unknown_fields import UnknownFieldNames
 from nats_pubsub.observability.health import expose
 from nats_pubsub.services.inbox import Handler, Inbox
+from nats_pubsub.services.options import consume_options
 
 if TYPE_CHECKING:  # the service process never needs pydantic's models at import
     from nats_pubsub.config import SubscriberSettings
@@ -160,7 +162,7 @@ async def run_subscriber(settings: SubscriberSettings, log: Logger, stop: asynci
     limit = None if settings.timeout is None else ConnectLimit(settings.timeout, "--timeout")
     name = f"subscriber-{settings.hostname}"
     try:
-        conn = await connect(settings, name=name, log=log, stop=stop, limit=limit)
+        conn = await connect(connect_options(settings), name=name, log=log, stop=stop, limit=limit)
     except NatsError as exc:
         log.error("Could not connect to NATS", error=str(exc))
         return 0 if stop.is_set() else 1
@@ -170,8 +172,9 @@ async def run_subscriber(settings: SubscriberSettings, log: Logger, stop: asynci
     inbox = Inbox(conn, log)
     subject = settings.nats_subject
     try:
+        options = consume_options(settings, subject, DEFAULT_DURABLE)
         bound = await inbox.start(
-            settings, [subject], settings.queue_group, DEFAULT_DURABLE, handler, stop
+            options, [subject], settings.queue_group, handler, stop, limit=settings.count
         )
     except (NatsError, ValueError) as exc:
         log.error("Could not subscribe", subject=subject, error=str(exc))
