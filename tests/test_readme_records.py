@@ -36,6 +36,7 @@ ROWS = {
     "services/streams_admin.py": "streams",
     "services/nats_server.py": "server",
     "services/up.py": "up",
+    "services/up_stack.py": "up",
     "gateway/service.py": "gateway",
     "gateway/app.py": "gateway",
     "gateway/api_messages.py": "gateway",

@@ -2,29 +2,24 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from nats_pubsub.domain.events import EventFactory
 from nats_pubsub.domain.schema import encode
 from nats_pubsub.domain.timeutil import now_timestamp
 
-__all__ = ["PaddedEventFactory", "natural_size", "padded_factory", "prebuilt_payloads"]
+__all__ = ["PaddedEventFactory", "natural_size", "prebuilt_payloads"]
 
 
 class PaddedEventFactory(EventFactory):
     """Our publisher's event factory with each description padded to reach `size` bytes."""
-
-    default_size: ClassVar[int] = 0
 
     def __init__(
         self,
         source: str,
         event_types: tuple[str, ...],
         seed: int | None = None,
-        size: int | None = None,
+        size: int = 0,
     ) -> None:
         super().__init__(source, event_types, seed)
-        size = self.default_size if size is None else size
         if size <= 0:
             return
         sample = super().next(now_timestamp())
@@ -35,11 +30,6 @@ class PaddedEventFactory(EventFactory):
             # Padding the per-type description text costs nothing per message.
             for name, text in descriptions.items():
                 descriptions[name] = f"{text} {'x' * missing}"
-
-
-def padded_factory(size: int) -> type[PaddedEventFactory]:
-    """A factory class that pads to `size` bytes when built as our publisher builds it."""
-    return type("BenchEventFactory", (PaddedEventFactory,), {"default_size": size})
 
 
 def natural_size() -> int:

@@ -20,10 +20,10 @@ from typing import Any
 import nats
 
 from nats_pubsub.bench.classic import ClassicPublisher, classic_logger
-from nats_pubsub.bench.payloads import natural_size, padded_factory, prebuilt_payloads
+from nats_pubsub.bench.payloads import PaddedEventFactory, natural_size, prebuilt_payloads
 from nats_pubsub.bench.protocol import WorkerSpec, devnull_logger, report_progress
 from nats_pubsub.config import PublisherSettings, ReplaySettings
-from nats_pubsub.services import publisher as publisher_service
+from nats_pubsub.services.publisher import run_publisher
 from nats_pubsub.services.replay import run_replay
 
 __all__ = ["run_publisher_worker"]
@@ -58,12 +58,12 @@ async def _ours(spec: WorkerSpec) -> dict[str, Any]:
         js_fast_ingest=spec.mode == "fast",
         stream_name=spec.stream or None,
     )
-    # Our publisher builds its events with this factory; padding changes no per-message work.
-    publisher_service.EventFactory = padded_factory(spec.size)  # type: ignore[attr-defined]
+    # Our publisher's events, padded to `--size`: padding changes no per-message work.
+    events = PaddedEventFactory(settings.hostname, settings.event_types, size=spec.size)
     log, sink = devnull_logger("nats-publisher")
     started = time.perf_counter()
     code = await _with_progress(
-        spec, lambda: sink.lines, publisher_service.run_publisher(settings, log, asyncio.Event())
+        spec, lambda: sink.lines, run_publisher(settings, log, asyncio.Event(), events=events)
     )
     seconds = time.perf_counter() - started
     log.flush()

@@ -114,6 +114,27 @@ async def _connect(gw: Gateway, settings: Any, log: Logger, stop: asyncio.Event)
     log.info("NATS Gateway connected", url=conn.connected_url)
 
 
+def _uvicorn_config(app: GatewayApp, settings: GatewaySettings, log: Logger) -> uvicorn.Config:
+    """How uvicorn serves the gateway: httptools, our WebSocket protocol, its lines as records."""
+    uvicorn_log = logging.getLogger("uvicorn")
+    uvicorn_log.handlers[:] = [_ToLogger(log)]
+    uvicorn_log.propagate = False
+    tls = settings.gateway_tls_cert is not None
+    return uvicorn.Config(
+        app,
+        http="httptools",
+        ws=BatchedWebSocketProtocol if WS_BATCH else "websockets-sansio",
+        ws_per_message_deflate=False,  # small frames: compressing costs more than it saves
+        lifespan="off",
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=max(1, int(settings.drain_timeout)),
+        ssl_certfile=str(settings.gateway_tls_cert) if tls else None,
+        ssl_keyfile=str(settings.gateway_tls_key) if tls else None,
+    )
+
+
 async def run_gateway(settings: GatewaySettings, log: Logger, stop: asyncio.Event) -> int:
     """Serve until `stop`; 0 after a clean drain, 1 if NATS refused us, 2 if the port is taken."""
     gw = Gateway(settings, log, _package_version())
@@ -132,23 +153,7 @@ async def run_gateway(settings: GatewaySettings, log: Logger, stop: asyncio.Even
         return 2
     port = sock.getsockname()[1]
     tls = settings.gateway_tls_cert is not None
-    uvicorn_log = logging.getLogger("uvicorn")
-    uvicorn_log.handlers[:] = [_ToLogger(log)]
-    uvicorn_log.propagate = False
-    config = uvicorn.Config(
-        GatewayApp(gw, routes),
-        http="httptools",
-        ws=BatchedWebSocketProtocol if WS_BATCH else "websockets-sansio",
-        ws_per_message_deflate=False,  # small frames: compressing costs more than it saves
-        lifespan="off",
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        timeout_graceful_shutdown=max(1, int(settings.drain_timeout)),
-        ssl_certfile=str(settings.gateway_tls_cert) if tls else None,
-        ssl_keyfile=str(settings.gateway_tls_key) if tls else None,
-    )
-    server = _Server(config)
+    server = _Server(_uvicorn_config(GatewayApp(gw, routes), settings, log))
     serving = asyncio.ensure_future(server.serve(sockets=[sock]))
     scheme = "https" if tls else "http"
     shown_host = (

@@ -25,30 +25,52 @@ __all__ = ["DEFAULT_DURABLE", "make_handler", "run_monitor"]
 
 DEFAULT_DURABLE = "payment-monitor"
 _MAX_CACHED_SUBJECTS = 10_000
+_LEVELS = ("INFO", "WARNING", "ERROR")
 
 
 def make_handler(
     settings: MonitorSettings, log: Logger, stats: SubjectStats, reached: asyncio.Event
 ) -> Handler:
     """The per-message work: skip ignored subjects, classify, sample, log, count."""
-    count = settings.count
-    ignore = settings.ignore_patterns
-    ignored_subjects: dict[str, bool] = {}  # is_ignored per subject, bounded
-    max_bytes, sample_rate, errors_only = (
-        settings.max_payload_bytes,
-        settings.sample_rate,
-        settings.errors_only,
-    )
-    log_all = sample_rate == 1 and not errors_only  # should_log is then always True
     # A payload shown as text may be as long as --max-payload-bytes; other strings are cut at
-    # the logger's limit (subjects, headers: see log_bounds).
-    log.max_field_chars = max_chars = max(log.max_field_chars, max_bytes)
-    levels = ("INFO", "WARNING", "ERROR")
-    captured_at = {level: log.emitter(level, "Message captured", "on_message") for level in levels}
+    # the logger's limit (subjects, headers: see logs/bounds.py).
+    log.max_field_chars = max(log.max_field_chars, settings.max_payload_bytes)
+    return _capturing(settings, log, stats, reached, _Ignored(settings.ignore_patterns))
+
+
+class _Ignored:
+    """`is_ignored` per subject, remembered for up to `_MAX_CACHED_SUBJECTS` subjects (the
+    handler reads `known` inline: one dict lookup per message)."""
+
+    def __init__(self, patterns: tuple[str, ...]) -> None:
+        self._patterns = patterns
+        self.known: dict[str, bool] = {}
+
+    def decide(self, subject: str) -> bool:
+        """Whether `subject` is ignored, decided and remembered."""
+        known = self.known
+        if len(known) >= _MAX_CACHED_SUBJECTS:
+            known.clear()
+        skip = known[subject] = is_ignored(subject, self._patterns)
+        return skip
+
+
+def _capturing(
+    settings: MonitorSettings,
+    log: Logger,
+    stats: SubjectStats,
+    reached: asyncio.Event,
+    ignored: _Ignored,
+) -> Handler:
+    count, max_bytes, max_chars = settings.count, settings.max_payload_bytes, log.max_field_chars
+    sample_rate, errors_only = settings.sample_rate, settings.errors_only
+    log_all = sample_rate == 1 and not errors_only  # should_log is then always True
+    ignored_subjects, decide_ignored = ignored.known, ignored.decide
+    captured_at = {level: log.emitter(level, "Message captured", "on_message") for level in _LEVELS}
     # The common message: its record queued as values, encoded with the batch (same JSON).
     values_at = {
         level: log.record_emitter(level, "Message captured", CAPTURED_FIELDS, "on_message")
-        for level in levels
+        for level in _LEVELS
     }
 
     def on_message(
@@ -61,9 +83,7 @@ def make_handler(
     ) -> str | None:
         skip = ignored_subjects.get(subject)
         if skip is None:
-            if len(ignored_subjects) >= _MAX_CACHED_SUBJECTS:
-                ignored_subjects.clear()
-            skip = ignored_subjects[subject] = is_ignored(subject, ignore)
+            skip = decide_ignored(subject)
         if skip:
             stats.ignored += 1
             return None
@@ -74,13 +94,12 @@ def make_handler(
             ) or capture(subject, reply, data, headers, max_bytes)
             level = captured.level
         else:
-            level = fast[0]
+            level, values = fast
         index = stats.messages
         stats.add(subject, len(data), level)
         if log_all or should_log(level, index, sample_rate, errors_only):
             stats.logged += 1
             if fast is not None:
-                values = fast[1]
                 if len(subject) + len(reply) > max_chars or (
                     headers and _long_headers(headers, max_chars)
                 ):

@@ -15,7 +15,15 @@ from nats_pubsub.domain.stream_rules import StreamSpec, dedupe_id, new_run_id
 from nats_pubsub.errors import NatsError
 from nats_pubsub.logs.logger import Logger
 
-__all__ = ["Outbox", "PubAckInfo", "PublishOptions", "js_fields"]
+__all__ = [
+    "BatchAckedCallback",
+    "FailedCallback",
+    "Outbox",
+    "PubAckInfo",
+    "PublishOptions",
+    "SentCallback",
+    "js_fields",
+]
 
 C = TypeVar("C")
 SentCallback = Callable[[C, PubAckInfo | None], None]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from nats_pubsub.config.client import connect_options
 from nats_pubsub.connection.connect import connect
@@ -24,30 +24,36 @@ from nats_pubsub.lifecycle import Pacer
 from nats_pubsub.logs.logger import Logger
 from nats_pubsub.observability.health import expose
 from nats_pubsub.services.options import publish_options
-from nats_pubsub.services.outbox import Outbox, PubAckInfo, js_fields
+from nats_pubsub.services.outbox import (
+    FailedCallback,
+    Outbox,
+    PubAckInfo,
+    SentCallback,
+    js_fields,
+)
 
 if TYPE_CHECKING:
     from nats_pubsub.config import PaymentSettings
 
-__all__ = ["METRICS_EVERY", "run_payments"]
+__all__ = ["METRICS_EVERY", "SentTransaction", "run_payments"]
 
 METRICS_EVERY = 20
 
-_Sent = tuple["Transaction", str, int]  # transaction, subject, size in bytes
+
+class SentTransaction(NamedTuple):
+    """A transaction as published, reported by the outbox when it is sent (or failed)."""
+
+    transaction: Transaction
+    subject: str
+    size_bytes: int
 
 
-async def run_payments(settings: PaymentSettings, log: Logger, stop: asyncio.Event) -> int:
-    """Publish transactions until stopped or `count` are out; return the exit code."""
-    try:
-        conn = await connect(
-            connect_options(settings), name=f"payments-{settings.hostname}", log=log, stop=stop
-        )
-    except NatsError as exc:
-        log.error("Could not connect to NATS", error=str(exc))
-        return 1
-    stats = PaymentStats()
+def _records(
+    log: Logger, stats: PaymentStats
+) -> tuple[SentCallback[SentTransaction], FailedCallback[SentTransaction]]:
+    """The records of a transaction sent (with its ack in JetStream) and of one that failed."""
 
-    def on_sent(sent: _Sent, ack: PubAckInfo | None) -> None:
+    def on_sent(sent: SentTransaction, ack: PubAckInfo | None) -> None:
         txn, subject, size = sent
         stats.count(txn)
         stats.published_bytes += size
@@ -61,12 +67,25 @@ async def run_payments(settings: PaymentSettings, log: Logger, stop: asyncio.Eve
         if (stats.accepted + stats.declined) % METRICS_EVERY == 0:
             log.info("Payment publisher metrics", **stats.snapshot())
 
-    def on_failed(sent: _Sent, error: str) -> None:
+    def on_failed(sent: SentTransaction, error: str) -> None:
         stats.errors += 1
-        log.error(
-            "Publish failed", transaction_id=sent[0].transaction_id, subject=sent[1], error=error
-        )
+        txn_id = sent.transaction.transaction_id
+        log.error("Publish failed", transaction_id=txn_id, subject=sent.subject, error=error)
 
+    return on_sent, on_failed
+
+
+async def run_payments(settings: PaymentSettings, log: Logger, stop: asyncio.Event) -> int:
+    """Publish transactions until stopped or `count` are out; return the exit code."""
+    try:
+        conn = await connect(
+            connect_options(settings), name=f"payments-{settings.hostname}", log=log, stop=stop
+        )
+    except NatsError as exc:
+        log.error("Could not connect to NATS", error=str(exc))
+        return 1
+    stats = PaymentStats()
+    on_sent, on_failed = _records(log, stats)
     try:
         options = publish_options(settings, ACCEPTED_SUBJECT)
         outbox = await Outbox.open(options, conn, log, on_sent, on_failed)
@@ -91,16 +110,7 @@ async def run_payments(settings: PaymentSettings, log: Logger, stop: asyncio.Eve
     )
     expose(conn, payments=stats)
     try:
-        while not stop.is_set():
-            # Decline clock: the schedule (reproducible with --seed), or real time at interval 0.
-            txn = factory.next(now_timestamp(), policy.decide(pacer.clock))
-            declined = isinstance(txn, DeclinedTransaction)
-            subject = DECLINED_SUBJECT if declined else ACCEPTED_SUBJECT
-            payload = encode(txn)
-            await outbox.send(subject, payload, txn.transaction_id, (txn, subject, len(payload)))
-            if count is not None and factory.number >= count:
-                break
-            await pacer.wait(stop)
+        await _publish(factory, policy, pacer, outbox, count, stop)
     finally:
         await outbox.close(log, settings.drain_timeout)
         log.info("Payment publisher metrics", final=True, **stats.snapshot())
@@ -108,3 +118,25 @@ async def run_payments(settings: PaymentSettings, log: Logger, stop: asyncio.Eve
         log.error("Not every transaction was published", failed=stats.errors, requested=count)
         return 1
     return 0
+
+
+async def _publish(
+    factory: TransactionFactory,
+    policy: DeclinePolicy,
+    pacer: Pacer,
+    outbox: Outbox[SentTransaction],
+    count: int | None,
+    stop: asyncio.Event,
+) -> None:
+    """Transactions until stopped or `count` are out, one per slot of the pacer."""
+    while not stop.is_set():
+        # Decline clock: the schedule (reproducible with --seed), or real time at interval 0.
+        txn = factory.next(now_timestamp(), policy.decide(pacer.clock))
+        declined = isinstance(txn, DeclinedTransaction)
+        subject = DECLINED_SUBJECT if declined else ACCEPTED_SUBJECT
+        payload = encode(txn)
+        sent = SentTransaction(txn, subject, len(payload))
+        await outbox.send(subject, payload, txn.transaction_id, sent)
+        if count is not None and factory.number >= count:
+            break
+        await pacer.wait(stop)

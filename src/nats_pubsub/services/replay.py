@@ -2,7 +2,7 @@
 
 One JSON object per message (subject, sequence, time, headers, payload) goes to stdout or a file;
 progress and the summary go to stderr, so the output can be piped as it is. Messages come from
-`replaying.ReplayFeed` (pull batches read by direct delivery); each line is built as text, a
+`replay_feed.ReplayFeed` (pull batches read by direct delivery); each line is built as text, a
 valid one-line JSON payload embedded verbatim, and the lines are written once per event-loop turn.
 """
 
@@ -12,19 +12,19 @@ import asyncio
 import contextlib
 import sys
 import time
-from collections import deque
 from typing import IO, Any, NamedTuple
 
 from nats_pubsub.config import ReplaySettings
 from nats_pubsub.config.client import connect_options
 from nats_pubsub.connection.connect import ConnectLimit, connect
+from nats_pubsub.connection.core import Connection
 from nats_pubsub.connection.js_streams import JetStream, retry_busy
 from nats_pubsub.connection.replay_feed import MessageSink, ReplayFeed
 from nats_pubsub.domain.stream_rules import ReplayStart, parse_replay, since_ns, subjects_overlap
 from nats_pubsub.domain.timeutil import format_ns
 from nats_pubsub.errors import NatsError
 from nats_pubsub.logs.logger import Logger
-from nats_pubsub.services.replay_output import Progress, Writer
+from nats_pubsub.services.replay_output import OriginalPace, Progress, Writer, only_last
 
 __all__ = ["StreamChoice", "batch_size", "choose_stream", "replay_start", "run_replay"]
 
@@ -90,74 +90,6 @@ def _open_output(settings: ReplaySettings) -> IO[bytes]:
     return open(settings.output, "wb") if settings.output else sys.stdout.buffer
 
 
-_Message = tuple[str, dict[str, str] | None, bytes, int, int, int]
-
-
-class _Pacer:
-    """--speed original: messages written with the gaps between their stored times."""
-
-    def __init__(self, write: MessageSink, high_water: int) -> None:
-        self._write = write
-        self._high = high_water
-        self._queue: deque[_Message | None] = deque()
-        self._wake = asyncio.Event()
-        self.feed: ReplayFeed | None = None
-
-    def add(
-        self,
-        subject: str,
-        headers: dict[str, str] | None,
-        data: bytes,
-        seq: int,
-        ts_ns: int,
-        pending: int,
-    ) -> None:
-        """Queue one message; ask the feed to pause while the queue is long."""
-        self._queue.append((subject, headers, data, seq, ts_ns, pending))
-        self._wake.set()
-        if len(self._queue) >= self._high and self.feed is not None:
-            self.feed.pause()
-
-    def end(self) -> None:
-        """No more messages: `run` returns once the queued ones are written."""
-        self._queue.append(None)
-        self._wake.set()
-
-    async def run(self) -> None:
-        """Write the queued messages at their original pace."""
-        previous: int | None = None
-        while True:
-            while not self._queue:
-                self._wake.clear()
-                await self._wake.wait()
-            message = self._queue.popleft()
-            if message is None:
-                return
-            if self.feed is not None and len(self._queue) <= self._high // 2:
-                self.feed.resume()
-            if previous is not None:
-                await asyncio.sleep(max(0.0, (message[4] - previous) / 1e9))
-            previous = message[4]
-            self._write(*message)
-
-
-def _only_last(sink: MessageSink, last: int) -> MessageSink:
-    """--last N with a filter: only the final N matching messages (by their pending count)."""
-
-    def keep(
-        subject: str,
-        headers: dict[str, str] | None,
-        data: bytes,
-        seq: int,
-        ts_ns: int,
-        pending: int,
-    ) -> None:
-        if pending < last:
-            sink(subject, headers, data, seq, ts_ns, pending)
-
-    return keep
-
-
 def _pacing_failed(task: asyncio.Future[None], feed: ReplayFeed) -> None:
     if not task.cancelled() and task.exception() is not None:
         feed.fail(NatsError(f"writing the output failed: {task.exception()}"))
@@ -171,6 +103,93 @@ async def _until(task: asyncio.Future[None], stop: asyncio.Event) -> None:
         stopped.cancel()
 
 
+class _Replay:
+    """One replay's moving parts: the output's writer, the pacer of --speed original, the
+    feed; `close` leaves nothing behind (consumer, output, connection)."""
+
+    def __init__(self, conn: Connection, settings: ReplaySettings, log: Logger) -> None:
+        self.conn, self.settings, self.js = conn, settings, JetStream(conn, log)
+        self.out = _open_output(settings)
+        self.progress = Progress(sys.stderr)
+        self.writer = Writer(self.out, self.progress)
+        paced = settings.speed == "original"
+        self.pacer = OriginalPace(self.writer.add, high_water=2 * _PACED_BATCH) if paced else None
+        sink: MessageSink = self.pacer.add if self.pacer is not None else self.writer.add
+        if settings.filter_subject and settings.last:
+            sink = only_last(sink, settings.last)
+        self.sink = sink
+        self.pacing: asyncio.Future[None] | None = None
+        self.feed: ReplayFeed | None = None
+
+    async def choose(self) -> StreamChoice:
+        """Without --stream: the stream holding --subject, else the only one (`choose_stream`)."""
+        infos = await retry_busy(self.js.stream_infos, self.js.log, "streams")
+        streams = {i["config"]["name"]: i["config"].get("subjects") or [] for i in infos}
+        return choose_stream(self.settings.filter_subject, streams)
+
+    async def run(self, name: str, stop: asyncio.Event) -> None:
+        """Write stream `name`'s selected history (following it until `stop` with --follow);
+        raises NatsError when the stream or the output fails."""
+        settings, pacer, writer = self.settings, self.pacer, self.writer
+        state = await retry_busy(lambda: self.js.stream_state(name), self.js.log, f"stream {name}")
+        start = replay_start(settings, state["first_seq"], state["last_seq"])
+        batch = _PACED_BATCH if pacer is not None else batch_size(state)
+        feed = self.feed = ReplayFeed(
+            self.conn,
+            self.js,
+            name,
+            settings.filter_subject,
+            start,
+            self.sink,
+            follow=settings.follow,
+            batch=batch,
+        )
+        writer.on_error = feed.fail
+        if pacer is not None:
+            pacer.feed = feed
+            pacing = self.pacing = asyncio.ensure_future(pacer.run())
+            pacing.add_done_callback(lambda task: _pacing_failed(task, feed))
+        await feed.open()
+        await feed.wait(stop)
+        if pacer is not None and self.pacing is not None:
+            pacer.end()
+            await _until(self.pacing, stop)
+            ended = self.pacing
+            if ended.done() and not ended.cancelled() and ended.exception() is not None:
+                raise NatsError(f"writing the output failed: {ended.exception()}")
+        writer.flush()
+        if writer.error is not None:
+            raise writer.error
+        self.progress.end()
+
+    async def close(self) -> None:
+        """Stop pacing, delete the consumer, write what is left, close the output, drain."""
+        if self.pacing is not None:
+            self.pacing.cancel()
+        if self.feed is not None:
+            await self.feed.close()
+        self.writer.flush()
+        with contextlib.suppress(OSError, ValueError):  # already reported as "Replay failed"
+            self.out.flush()
+            if self.settings.output:
+                self.out.close()
+        await self.conn.drain()
+
+    def summary(self, seconds: float) -> dict[str, Any]:
+        """The `Replay finished` fields about what was written."""
+        writer = self.writer
+        first, last = writer.first, (writer.last_seq, writer.last_ns) if writer.count else None
+        return {
+            "count": writer.count,
+            "first_sequence": first[0] if first else None,
+            "last_sequence": last[0] if last else None,
+            "first_time": format_ns(first[1]) if first else None,
+            "last_time": format_ns(last[1]) if last else None,
+            "seconds": round(seconds, 3),
+            "messages_per_second": round(writer.count / seconds, 1) if seconds > 0 else 0.0,
+        }
+
+
 async def run_replay(settings: ReplaySettings, log: Logger, stop: asyncio.Event) -> int:
     """Write the selected history, then a summary; exit 0 (1 when the stream is unusable)."""
     limit = ConnectLimit(settings.connect_timeout, "--connect-timeout")
@@ -182,84 +201,27 @@ async def run_replay(settings: ReplaySettings, log: Logger, stop: asyncio.Event)
     except NatsError as exc:
         log.error("Could not connect to NATS", error=str(exc))
         return 0 if stop.is_set() else 1
-    js = JetStream(conn, log)
-    out = _open_output(settings)
     started = time.monotonic()
-    progress = Progress(sys.stderr)
-    writer = Writer(out, progress)
-    paced = settings.speed == "original"
-    pacer = _Pacer(writer.add, high_water=2 * _PACED_BATCH) if paced else None
-    sink: MessageSink = pacer.add if pacer is not None else writer.add
-    if settings.filter_subject and settings.last:
-        sink = _only_last(sink, settings.last)
-    pacing: asyncio.Future[None] | None = None
-    feed: ReplayFeed | None = None
+    replay = _Replay(conn, settings, log)
     name = settings.stream_name
     try:
         if name is None:
-            infos = await retry_busy(js.stream_infos, log, "streams")
-            streams = {i["config"]["name"]: i["config"].get("subjects") or [] for i in infos}
-            choice = choose_stream(settings.filter_subject, streams)
+            choice = await replay.choose()
             if choice.name is None:
                 log.error("Replay failed", stream=None, error=choice.problem)
                 return choice.exit_code
             name = choice.name
-        chosen = name
-        state = await retry_busy(lambda: js.stream_state(chosen), log, f"stream {chosen}")
-        start = replay_start(settings, state["first_seq"], state["last_seq"])
-        feed = ReplayFeed(
-            conn,
-            js,
-            name,
-            settings.filter_subject,
-            start,
-            sink,
-            follow=settings.follow,
-            batch=_PACED_BATCH if pacer is not None else batch_size(state),
-        )
-        writer.on_error = feed.fail
-        if pacer is not None:
-            pacer.feed = feed
-            pacing = asyncio.ensure_future(pacer.run())
-            pacing.add_done_callback(lambda task: _pacing_failed(task, feed))
-        await feed.open()
-        await feed.wait(stop)
-        if pacer is not None and pacing is not None:
-            pacer.end()
-            await _until(pacing, stop)
-            if pacing.done() and not pacing.cancelled() and pacing.exception() is not None:
-                raise NatsError(f"writing the output failed: {pacing.exception()}")
-        writer.flush()
-        if writer.error is not None:
-            raise writer.error
-        progress.end()
+        await replay.run(name, stop)
     except NatsError as exc:
         log.error("Replay failed", stream=name, error=str(exc))
         return 1
     finally:
-        if pacing is not None:
-            pacing.cancel()
-        if feed is not None:
-            await feed.close()
-        writer.flush()
-        with contextlib.suppress(OSError, ValueError):  # already reported as "Replay failed"
-            out.flush()
-            if settings.output:
-                out.close()
-        await conn.drain()
-    seconds = time.monotonic() - started
-    first, last = writer.first, (writer.last_seq, writer.last_ns) if writer.count else None
+        await replay.close()
     log.info(
         "Replay finished",
         stream=name,
         subject=settings.filter_subject,
-        count=writer.count,
-        first_sequence=first[0] if first else None,
-        last_sequence=last[0] if last else None,
-        first_time=format_ns(first[1]) if first else None,
-        last_time=format_ns(last[1]) if last else None,
-        seconds=round(seconds, 3),
-        messages_per_second=round(writer.count / seconds, 1) if seconds > 0 else 0.0,
+        **replay.summary(time.monotonic() - started),
         output=str(settings.output) if settings.output else "stdout",
     )
     return 0

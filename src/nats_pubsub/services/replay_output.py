@@ -4,23 +4,27 @@ Each line holds the subject, stream sequence, stored time, headers and payload. 
 JSON payload is embedded verbatim; anything else is rendered as the message logger renders it
 (`capture.render_payload`: JSON re-encoded on one line, else text or base64). Lines are built as
 text and written once per event-loop turn; a progress bar goes to stderr when it is a terminal.
+With --speed original, `OriginalPace` holds each message until its time (the gaps between their
+stored times kept), pausing the feed while it holds many.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import msgspec
 
+from nats_pubsub.connection.replay_feed import MessageSink, ReplayFeed
 from nats_pubsub.domain.capture import render_payload
 from nats_pubsub.domain.timeutil import format_ns
 from nats_pubsub.errors import NatsError
 from nats_pubsub.logs.logger import write_all
 
-__all__ = ["Progress", "Writer", "record"]
+__all__ = ["OriginalPace", "Progress", "Writer", "only_last", "record"]
 
 _raw = msgspec.json.Decoder(msgspec.Raw).decode
 _MAX_PAYLOAD = 1024 * 1024  # the whole message: replay output is data, not a preview
@@ -187,3 +191,79 @@ class Writer:
 
 def _ignore(error: NatsError) -> None:
     return
+
+
+class _Held(NamedTuple):
+    """A message --speed original holds until its time: the arguments of a `MessageSink`."""
+
+    subject: str
+    headers: dict[str, str] | None
+    data: bytes
+    seq: int
+    ts_ns: int
+    pending: int
+
+
+class OriginalPace:
+    """--speed original: messages written with the gaps between their stored times."""
+
+    def __init__(self, write: MessageSink, high_water: int) -> None:
+        self._write = write
+        self._high = high_water
+        self._queue: deque[_Held | None] = deque()
+        self._wake = asyncio.Event()
+        self.feed: ReplayFeed | None = None
+
+    def add(
+        self,
+        subject: str,
+        headers: dict[str, str] | None,
+        data: bytes,
+        seq: int,
+        ts_ns: int,
+        pending: int,
+    ) -> None:
+        """Queue one message; ask the feed to pause while the queue is long."""
+        self._queue.append(_Held(subject, headers, data, seq, ts_ns, pending))
+        self._wake.set()
+        if len(self._queue) >= self._high and self.feed is not None:
+            self.feed.pause()
+
+    def end(self) -> None:
+        """No more messages: `run` returns once the queued ones are written."""
+        self._queue.append(None)
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Write the queued messages at their original pace."""
+        previous: int | None = None
+        while True:
+            while not self._queue:
+                self._wake.clear()
+                await self._wake.wait()
+            message = self._queue.popleft()
+            if message is None:
+                return
+            if self.feed is not None and len(self._queue) <= self._high // 2:
+                self.feed.resume()
+            if previous is not None:
+                await asyncio.sleep(max(0.0, (message.ts_ns - previous) / 1e9))
+            previous = message.ts_ns
+            self._write(*message)
+
+
+def only_last(sink: MessageSink, last: int) -> MessageSink:
+    """--last N with a filter: only the final N matching messages (by their pending count)."""
+
+    def keep(
+        subject: str,
+        headers: dict[str, str] | None,
+        data: bytes,
+        seq: int,
+        ts_ns: int,
+        pending: int,
+    ) -> None:
+        if pending < last:
+            sink(subject, headers, data, seq, ts_ns, pending)
+
+    return keep

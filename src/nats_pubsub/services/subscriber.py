@@ -15,9 +15,9 @@ from nats_pubsub.domain.receiving import (
     is_payment_subject,
     rejection_fields,
 )
-from nats_pubsub.domain.schema import DECODE_ERRORS, decode_event_strict
+from nats_pubsub.domain.receiving_fast import canonical_event
 from nats_pubsub.domain.stats import ReceiveStats
-from nats_pubsub.domain.timeutil import canonical_timestamp_ns, now_ns
+from nats_pubsub.domain.timeutil import now_ns
 from nats_pubsub.errors import InvalidMessageError, NatsError
 from nats_pubsub.lifecycle import time_left
 from nats_pubsub.logs.bounds import bound_values
@@ -39,20 +39,32 @@ DEFAULT_DURABLE = "subscriber"
 def make_handler(
     settings: SubscriberSettings, log: Logger, stats: ReceiveStats, reached: asyncio.Event
 ) -> Handler:
-    """The per-message work: validate, log, count; sets `reached` at `count` valid messages."""
-    count = settings.count
-    every = settings.metrics_every
-    warned_fields = UnknownFieldNames()
-    max_chars = log.max_field_chars
+    """The per-message work: validate, log, count; sets `reached` at `count` valid messages.
+
+    A canonical event takes the fast path (`receiving_fast.canonical_event`); anything else
+    the general one (`receiving.inspect_message`), which decides the same way
+    (tests/services/test_subscriber_paths.py).
+    """
     loss = LossWatch(log, stats.sequences)
+    general = _general_path(settings, log, stats, reached, loss)
+    return _event_path(general, settings, log, stats, reached, loss)
+
+
+def _event_path(
+    general: Handler,
+    settings: SubscriberSettings,
+    log: Logger,
+    stats: ReceiveStats,
+    reached: asyncio.Event,
+    loss: LossWatch,
+) -> Handler:
+    """The handler: a canonical event logged with no intermediate objects, else `general`."""
+    count, every, max_chars = settings.count, settings.metrics_every, log.max_field_chars
     observe_sequence = loss.observe_event
     next_in_sequence = stats.sequences.advance  # the common case of observe_sequence, inline
     held_losses = loss.held
     event_received = log.record_emitter("INFO", "Message received", EVENT_FIELDS, "on_message")
-    payment_received = log.record_emitter("INFO", "Message received", PAYMENT_FIELDS, "on_message")
-    with_extra = log.emitter("INFO", "Message received", "on_message")
-    observe_latency = stats.latency.add
-    observe_histogram = stats.histogram.observe
+    observe_latency, observe_histogram = stats.latency.add, stats.histogram.observe
 
     def on_message(
         subject: str,
@@ -62,48 +74,59 @@ def make_handler(
         extra: dict[str, Any] | None = None,
         /,
     ) -> str | None:
-        # The fast path: a canonical event (strict schema, no unknown fields, our timestamp
-        # form) is logged here with no intermediate objects. Anything else takes the general
-        # path below, which decides the same way (tests/services/test_subscriber_paths.py).
-        if extra is None and not is_payment_subject(subject):
-            try:
-                msg = decode_event_strict(data)
-            except DECODE_ERRORS:
-                msg = None
-            if msg is not None:
-                source, sequence = msg.source, msg.sequence
-                sent = canonical_timestamp_ns(msg.timestamp)
-                if sent is not None and msg.message_id == f"{source}-{sequence}":
-                    size = len(data)
-                    latency = ((now_ns() - sent + 500) // 1000) / 1000
-                    stats.received_bytes += size
-                    stats.valid += 1
-                    observe_latency(latency)
-                    observe_histogram(latency)
-                    values = (
-                        msg.message_id,
-                        subject,
-                        source,
-                        sequence,
-                        msg.data.event_type,
-                        size,
-                        latency,
-                        reply or None,
-                    )
-                    # Only a big message or subject can hold a string too long for a record.
-                    if size + len(subject) + len(reply) > max_chars:
-                        event_received(*bound_values(values, max_chars))
-                    else:
-                        event_received(*values)
-                    if not next_in_sequence(source, sequence):
-                        observe_sequence(source, sequence)
-                    elif held_losses:
-                        loss.report_due()
-                    if count is not None and stats.valid >= count:
-                        reached.set()
-                    if (stats.valid + stats.invalid) % every == 0:
-                        log.info("Subscriber metrics", **stats.snapshot())
-                    return None
+        values = (
+            None
+            if extra is not None or is_payment_subject(subject)
+            else canonical_event(subject, reply, data, now_ns)
+        )
+        if values is None:
+            return general(subject, reply, data, headers, extra)
+        _, _, source, sequence, _, size, latency, _ = values
+        stats.received_bytes += size
+        stats.valid += 1
+        observe_latency(latency)
+        observe_histogram(latency)
+        # Only a big message or subject can hold a string too long for a record.
+        if size + len(subject) + len(reply) > max_chars:
+            event_received(*bound_values(values, max_chars))
+        else:
+            event_received(*values)
+        if not next_in_sequence(source, sequence):
+            observe_sequence(source, sequence)
+        elif held_losses:
+            loss.report_due()
+        if count is not None and stats.valid >= count:
+            reached.set()
+        if (stats.valid + stats.invalid) % every == 0:
+            log.info("Subscriber metrics", **stats.snapshot())
+        return None
+
+    return on_message
+
+
+def _general_path(
+    settings: SubscriberSettings,
+    log: Logger,
+    stats: ReceiveStats,
+    reached: asyncio.Event,
+    loss: LossWatch,
+) -> Handler:
+    """Any message: inspected (foreign forms, payments, unknown fields, invalid input), one
+    `Message received` or `Invalid message` record; returns why it failed, if it did."""
+    count, every, max_chars = settings.count, settings.metrics_every, log.max_field_chars
+    warned_fields = UnknownFieldNames()
+    event_received = log.record_emitter("INFO", "Message received", EVENT_FIELDS, "on_message")
+    payment_received = log.record_emitter("INFO", "Message received", PAYMENT_FIELDS, "on_message")
+    with_extra = log.emitter("INFO", "Message received", "on_message")
+
+    def on_message(
+        subject: str,
+        reply: str,
+        data: bytes,
+        headers: dict[str, str] | None,
+        extra: dict[str, Any] | None = None,
+        /,
+    ) -> str | None:
         stats.received_bytes += len(data)
         failure = None
         try:
@@ -118,8 +141,8 @@ def make_handler(
         else:
             stats.valid += 1
             latency = accepted.latency_ms
-            observe_latency(latency)
-            observe_histogram(latency)
+            stats.latency.add(latency)
+            stats.histogram.observe(latency)
             seq = accepted.sequence
             if extra:
                 with_extra({**accepted.fields, **extra})
@@ -128,7 +151,7 @@ def make_handler(
             else:
                 event_received(*bound_values(accepted.values, max_chars))
             if seq is not None:
-                observe_sequence(accepted.source, seq)
+                loss.observe_event(accepted.source, seq)
             if accepted.unknown_fields:
                 _warn_unknown(log, subject, accepted.unknown_fields, warned_fields)
             if count is not None and stats.valid >= count:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
 import sys
 from collections.abc import Callable
 from typing import IO
@@ -16,27 +15,15 @@ import msgspec
 from nats_pubsub.config import UpSettings, mask_url
 from nats_pubsub.logs.logger import Logger, LogSink
 from nats_pubsub.server.embedded import EmbeddedServer
-from nats_pubsub.services.child_output import Line, pump
 from nats_pubsub.services.nats_server import server_line_logger
-from nats_pubsub.services.up_services import (
-    CONSUMERS,
-    PRODUCERS,
-    StackService,
-    service_settings,
-    spawn_service,
-)
+from nats_pubsub.services.up_services import CONSUMERS, PRODUCERS, service_settings
+from nats_pubsub.services.up_stack import Emit, Stack
 
 __all__ = ["STACK", "copying_logger", "make_emitter", "run_up"]
 
 STACK = CONSUMERS + PRODUCERS
-_SUBSCRIBED = b'"message":"Subscribed"'
-_GATEWAY_STARTING = b'"message":"NATS HTTP Gateway starting"'
-_GATEWAY_WAIT = 10.0
-_READY_TIMEOUT = 60.0
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
 _PREFIX_COLORS = ("\x1b[36m", "\x1b[35m", "\x1b[34m", "\x1b[33m")
-
-Emit = Callable[[str | None, bytes], None]  # (service name, or None for up's own; JSON line)
 
 
 async def _is_listening(host: str, port: int) -> bool:
@@ -60,40 +47,6 @@ def _call_in_loop(
 ) -> None:
     """Run `func` in the event loop's thread (server output arrives on a reader thread)."""
     loop.call_soon_threadsafe(func, level, text)
-
-
-async def _pump(
-    name: str,
-    stream: asyncio.StreamReader,
-    emit: Emit,
-    started: asyncio.Event,
-    subscribed: asyncio.Event,
-    log: Logger,
-    urls: dict[str, str],
-) -> None:
-    """Show a child's output; `started` once it writes (its service runs, its signal handlers
-    are in place), `subscribed` once it has subscribed (a gateway: once it listens, its URL into
-    `urls`). Lines of any length are read (the child never blocks on its pipe); one over 1 MiB
-    is replaced by a WARNING saying so."""
-
-    def on_line(line: Line) -> None:
-        if line.dropped:
-            log.warning(
-                "Service output line too long, cut",
-                service=name,
-                size_bytes=len(line.data) - 1 + line.dropped,
-                preview=line.data[:200].decode("utf-8", "backslashreplace"),
-            )
-            return
-        if not subscribed.is_set() and _SUBSCRIBED in line.data:
-            subscribed.set()
-        if _GATEWAY_STARTING in line.data:
-            with contextlib.suppress(msgspec.DecodeError, AttributeError):
-                urls[name] = str(msgspec.json.decode(line.data).get("url"))
-            subscribed.set()
-        emit(name, line.data)
-
-    await pump(stream, on_line, started)
 
 
 def make_emitter(log: Logger | None, console: bool, copy: IO[bytes] | None = None) -> Emit:
@@ -205,90 +158,21 @@ async def run_up(
         log.info("Embedded NATS server started", url=server.url, monitor_url=server.monitor_url)
     else:
         log.warning("NATS server not reachable yet; services will keep retrying", url=mask_url(url))
-
-    emit = make_emitter(log, console, copy)
-    children: dict[str, asyncio.subprocess.Process] = {}
-    started: dict[str, asyncio.Event] = {}
-    listening: dict[str, asyncio.Event] = {}
-    urls: dict[str, str] = {}
-    pumps = []
-
-    async def spawn(service: StackService) -> asyncio.Event:
-        name, plan = service.name, planned[service.name]
-        if server is not None:  # the services use the server `up` started
-            plan = plan.model_copy(update={"nats_url": server.url})
-        proc = await spawn_service(service, plan)
-        children[name] = proc
-        assert proc.stdout is not None
-        subscribed, started[name] = asyncio.Event(), asyncio.Event()
-        listening[name] = subscribed
-        pumps.append(
-            asyncio.create_task(
-                _pump(name, proc.stdout, emit, started[name], subscribed, log, urls)
-            )
-        )
-        return subscribed
-
-    ready = [await spawn(service) for service in CONSUMERS]
-
-    async def all_subscribed() -> None:
-        for event in ready:
-            await event.wait()
-
-    starting = [
-        asyncio.create_task(all_subscribed()),
-        asyncio.create_task(stop.wait()),
-        *(asyncio.create_task(proc.wait()) for proc in children.values()),  # a consumer failed
-    ]
-    await asyncio.wait(starting, timeout=_READY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
-    for pending in starting:
-        pending.cancel()
-    if not stop.is_set() and all(proc.returncode is None for proc in children.values()):
-        for service in PRODUCERS:
-            await spawn(service)
-        if "gateway" in listening:  # it says where it listens within a moment of starting
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(listening["gateway"].wait(), _GATEWAY_WAIT)
+    stack = Stack(planned, server.url if server else None, make_emitter(log, console, copy), log)
+    await stack.start(stop)
     log.info(
         "Stack running; press Ctrl+C to stop",
-        services=list(children),
-        gateway_url=urls.get("gateway"),
+        services=list(stack.procs),
+        gateway_url=stack.urls.get("gateway"),
     )
-
-    waits = {asyncio.create_task(p.wait()): n for n, p in children.items()}
-    stopper = asyncio.create_task(stop.wait())
-    done, _ = await asyncio.wait([stopper, *waits], return_when=asyncio.FIRST_COMPLETED)
-    failed = [waits[t] for t in done if t in waits]
+    failed = await stack.first_exit(stop)
     if failed:
         log.error(
             "A service exited unexpectedly; stopping the stack",
             service=failed[0],
-            exit_code=children[failed[0]].returncode,
+            exit_code=stack.procs[failed[0]].returncode,
         )
-    stopper.cancel()
-    # Producers first, so the consumers still receive what was last sent; then the consumers.
-    for group in (PRODUCERS, CONSUMERS):
-        members = {svc.name: children[svc.name] for svc in group if svc.name in children}
-        # A service still starting would die of the signal without a word: wait until it runs.
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(
-                asyncio.gather(*(started[name].wait() for name in members)),
-                settings.drain_timeout,
-            )
-        for proc in members.values():
-            if proc.returncode is None:
-                with contextlib.suppress(ProcessLookupError):
-                    proc.send_signal(signal.SIGTERM)
-        for name, proc in members.items():
-            try:
-                await asyncio.wait_for(proc.wait(), settings.drain_timeout)
-            except TimeoutError:
-                log.warning("Service did not stop in time; killing it", service=name)
-                proc.kill()
-                await proc.wait()
-    await asyncio.gather(*pumps, return_exceptions=True)
-    for task in waits:
-        task.cancel()
+    await stack.stop(settings.drain_timeout)
     if server is not None:
         await asyncio.to_thread(server.stop)
         log.info("Embedded NATS server stopped")
