@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
 
 from nats_pubsub.server.embedded import EmbeddedServer
 from nats_pubsub.testing import ServiceProcess, service_env
-
-ServerFactory = Callable[..., EmbeddedServer]
-CliFactory = Callable[..., ServiceProcess]
+from tests.helpers.fixtures import CliFactory, ServerFactory
 
 
 @pytest.fixture
@@ -57,29 +54,3 @@ def run_cli(tmp_path: Path) -> Iterator[CliFactory]:
 def subject() -> str:
     """A subject no other test uses."""
     return f"test.{uuid.uuid4().hex[:12]}"
-
-
-def publish_raw(
-    url: str, subject: str, payloads: list[bytes], headers: dict[str, str] | None = None
-) -> None:
-    """Publish raw payloads with a plain nats-py client (for input our publisher never sends)."""
-    import nats
-
-    async def go() -> None:
-        nc = await nats.connect(url)
-        for payload in payloads:
-            await nc.publish(subject, payload, headers=headers)
-        await nc.flush()
-        await nc.flush()
-        await nc.drain()
-
-    asyncio.run(go())
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on right now (for servers started later in a test)."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

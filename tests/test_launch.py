@@ -10,7 +10,7 @@ import pytest
 from nats_pubsub.launch import NO_EXEC_ENV
 from nats_pubsub.server.embedded import EmbeddedServer
 from nats_pubsub.testing import ServiceProcess
-from tests.conftest import CliFactory
+from tests.helpers.fixtures import CliFactory
 
 pytestmark = pytest.mark.e2e
 

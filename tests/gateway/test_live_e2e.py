@@ -16,7 +16,6 @@ from websockets.sync.client import ClientConnection, connect
 
 from nats_pubsub.gateway.proto import message_pb2 as pb
 from nats_pubsub.server.embedded import EmbeddedServer
-from tests.conftest import free_port
 from tests.gateway.conftest import (
     CliFactory,
     RawWebSocket,
@@ -25,6 +24,7 @@ from tests.gateway.conftest import (
     js_publish,
     start_gateway,
 )
+from tests.helpers.fixtures import free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -12,7 +12,7 @@ from websockets.sync.client import connect
 
 from nats_pubsub.server.embedded import EmbeddedServer
 from tests.gateway.conftest import CliFactory, add_stream, start_gateway
-from tests.pki import TestCA
+from tests.helpers.pki import TestCA
 
 pytestmark = pytest.mark.e2e
 

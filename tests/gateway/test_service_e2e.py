@@ -9,8 +9,8 @@ import pytest
 
 from nats_pubsub.gateway.routes import ROUTES
 from nats_pubsub.server.embedded import EmbeddedServer
-from tests.conftest import ServerFactory, free_port
 from tests.gateway.conftest import CliFactory, Responder, RunningGateway, add_stream, start_gateway
+from tests.helpers.fixtures import ServerFactory, free_port
 
 pytestmark = pytest.mark.e2e
 

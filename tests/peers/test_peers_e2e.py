@@ -21,8 +21,8 @@ from nats_pubsub.domain.timeutil import now_timestamp
 from nats_pubsub.domain.transactions import TransactionFactory
 from nats_pubsub.server.embedded import EmbeddedServer
 from nats_pubsub.testing import ServiceProcess
-from tests.conftest import CliFactory, publish_raw
-from tests.event_shapes import assert_latency_true
+from tests.helpers.event_shapes import assert_latency_true
+from tests.helpers.fixtures import CliFactory, publish_raw
 from tests.peers.conftest import Peer, StartPeer
 
 pytestmark = pytest.mark.e2e

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from nats_pubsub.server.cluster import EmbeddedCluster
-from tests.conftest import CliFactory
+from tests.helpers.fixtures import CliFactory
 
 pytestmark = pytest.mark.e2e
 

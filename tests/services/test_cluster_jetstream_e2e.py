@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from nats_pubsub.server.cluster import EmbeddedCluster
-from tests.conftest import CliFactory
+from tests.helpers.fixtures import CliFactory
 
 pytestmark = pytest.mark.e2e
 

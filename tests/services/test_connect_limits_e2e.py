@@ -13,7 +13,7 @@ import pytest
 
 from nats_pubsub.server.embedded import EmbeddedServer
 from nats_pubsub.testing import service_env
-from tests.conftest import CliFactory, free_port
+from tests.helpers.fixtures import CliFactory, free_port
 
 pytestmark = pytest.mark.e2e
 

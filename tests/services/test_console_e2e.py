@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from nats_pubsub.server.embedded import EmbeddedServer
-from tests.conftest import CliFactory, free_port
+from tests.helpers.fixtures import CliFactory, free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -11,8 +11,8 @@ import pytest
 
 from nats_pubsub.observability.health import MAX_CONNECTIONS
 from nats_pubsub.server.embedded import EmbeddedServer
-from tests.conftest import CliFactory, ServerFactory, free_port
-from tests.services.test_metrics_e2e import endpoint, get, scrape
+from tests.helpers.fixtures import CliFactory, ServerFactory, free_port
+from tests.helpers.metrics import endpoint, get, scrape
 
 pytestmark = pytest.mark.e2e
 

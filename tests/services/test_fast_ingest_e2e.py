@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from nats_pubsub.server.embedded import EmbeddedServer
-from tests.conftest import CliFactory
-from tests.services.test_jetstream_e2e import pause_server_until, stream_messages
+from tests.helpers.fixtures import CliFactory
+from tests.helpers.jetstream import pause_server_until, stream_messages
 
 pytestmark = pytest.mark.e2e
 

@@ -9,39 +9,21 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-import msgspec
 import pytest
 
 from nats_pubsub.domain.timeutil import now_timestamp
 from nats_pubsub.logs.bounds import CUT_MARK, MAX_FIELD_CHARS
 from nats_pubsub.server.embedded import EmbeddedServer
 from nats_pubsub.testing import ServiceProcess
-from tests.conftest import CliFactory, free_port, publish_raw
-from tests.services.test_metrics_e2e import eventually, get, scrape
+from tests.helpers.fixtures import CliFactory, free_port, publish_raw
+from tests.helpers.messages import hostile_event
+from tests.helpers.metrics import eventually, get, scrape
 
 pytestmark = pytest.mark.e2e
 
 FLOOD = 200_000  # messages, each from a new source with a new unknown field, on a new subject
 BATCH = 10_000  # published at once, then waited for: memory measured is the service's own
 RSS_GROWTH_LIMIT = 40 * 1024 * 1024
-
-
-def _event(seq: int, source: str, timestamp: str, **extra: object) -> bytes:
-    return msgspec.json.encode(
-        {
-            "message_id": f"{source}-{seq}",
-            "timestamp": timestamp,
-            "source": source,
-            "sequence": seq,
-            "data": {
-                "event_type": "user.login",
-                "value": 7,
-                "status": "success",
-                "description": "hostile",
-            },
-            **extra,
-        }
-    )
 
 
 def _rss_bytes(pid: int) -> int:
@@ -86,7 +68,7 @@ def _flood(
         stamp = now_timestamp()
         for start in range(0, FLOOD, BATCH):
             frames = [
-                (f"flood.s{n}", _event(1, f"s{n}", stamp, **{f"u{n}": n}))
+                (f"flood.s{n}", hostile_event(1, f"s{n}", stamp, **{f"u{n}": n}))
                 for n in range(start, start + BATCH)
             ]
             publisher.publish(frames)
@@ -163,9 +145,9 @@ def test_a_message_with_70000_unknown_keys_is_one_warning(
     sub.logs.wait_for("Subscribed")
     stamp = now_timestamp()
     keys = {f"k{n}": 1 for n in range(70_000)}
-    hostile = _event(1, "peer", stamp, **keys)
+    hostile = hostile_event(1, "peer", stamp, **keys)
     assert len(hostile) > 700_000
-    publish_raw(nats_server.url, subject, [hostile, _event(2, "peer", stamp)])
+    publish_raw(nats_server.url, subject, [hostile, hostile_event(2, "peer", stamp)])
     sub.logs.wait_for("Message received", count=2)
     [warning] = sub.logs.where("Unknown field in message")
     assert warning["fields"] == [f"k{n}" for n in range(10)]
@@ -186,7 +168,9 @@ def test_long_strings_are_cut_in_every_record(
     sub.logs.wait_for("Subscribed")
     mon.logs.wait_for("Subscribed")
     stamp = now_timestamp()
-    publish_raw(nats_server.url, long_subject, [_event(1, "peer", stamp, **{"n" * 480_000: 1})])
+    publish_raw(
+        nats_server.url, long_subject, [hostile_event(1, "peer", stamp, **{"n" * 480_000: 1})]
+    )
     _publish_with_header(nats_server.url, long_subject, "h" * 100_000)
     sub.logs.wait_for("Message received", count=2)
     mon.logs.wait_for("Message captured", count=2)
@@ -213,7 +197,7 @@ def _publish_with_header(url: str, subject: str, value: str) -> None:
     async def go() -> None:
         nc = await nats.connect(url)
         stamp = now_timestamp()
-        await nc.publish(subject, _event(2, "peer", stamp), headers={"X-Hostile": value})
+        await nc.publish(subject, hostile_event(2, "peer", stamp), headers={"X-Hostile": value})
         await nc.flush()
         await nc.drain()
 

@@ -9,8 +9,8 @@ import msgspec
 import pytest
 
 from nats_pubsub.server.embedded import EmbeddedServer
-from tests.conftest import CliFactory, publish_raw
-from tests.event_shapes import assert_latency_true, peer_shapes
+from tests.helpers.event_shapes import assert_latency_true, peer_shapes
+from tests.helpers.fixtures import CliFactory, publish_raw
 
 pytestmark = pytest.mark.e2e
 

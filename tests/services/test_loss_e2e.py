@@ -13,7 +13,7 @@ from nats_pubsub.domain.schema import DEFAULT_EVENT_TYPES, encode
 from nats_pubsub.domain.timeutil import now_timestamp
 from nats_pubsub.server.embedded import EmbeddedServer
 from nats_pubsub.testing import ServiceProcess
-from tests.conftest import CliFactory, ServerFactory, publish_raw
+from tests.helpers.fixtures import CliFactory, ServerFactory, publish_raw
 
 pytestmark = pytest.mark.e2e
 

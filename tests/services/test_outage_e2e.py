@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import CliFactory, ServerFactory, free_port
+from tests.helpers.fixtures import CliFactory, ServerFactory, free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -12,7 +12,7 @@ import pytest
 from nats_pubsub.domain.transactions import DECLINE_REASONS, DECLINED_SUBJECT
 from nats_pubsub.server.embedded import EmbeddedServer
 from nats_pubsub.testing import ServiceProcess
-from tests.conftest import CliFactory, ServerFactory, free_port
+from tests.helpers.fixtures import CliFactory, ServerFactory, free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from nats_pubsub.server.embedded import EmbeddedServer
-from tests.conftest import CliFactory, free_port
-from tests.services.test_metrics_e2e import METRICS_ARGS, endpoint, eventually, get
+from tests.helpers.fixtures import CliFactory, free_port
+from tests.helpers.metrics import METRICS_ARGS, endpoint, eventually, get
 
 pytestmark = pytest.mark.e2e
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nats_pubsub.server.embedded import EmbeddedServer
-from tests.conftest import CliFactory
+from tests.helpers.fixtures import CliFactory
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,7 @@ import pytest
 
 from nats_pubsub.server.embedded import EmbeddedServer
 from nats_pubsub.testing import ServiceProcess
-from tests.conftest import CliFactory
+from tests.helpers.fixtures import CliFactory
 
 pytestmark = pytest.mark.e2e
 
@@ -187,7 +187,7 @@ def test_replay_output_stays_one_object_per_line(
     nats_server: EmbeddedServer, run_cli: CliFactory, subject: str
 ) -> None:
     """Pretty-printed JSON, text and binary payloads each come out as one line of JSON."""
-    from tests.conftest import publish_raw
+    from tests.helpers.fixtures import publish_raw
 
     _publish(run_cli, nats_server.url, f"events.{subject}.a", 1)  # creates EVENTS
     publish_raw(nats_server.url, f"events.{subject}.x", [b'{\n  "a": 1\n}', b"plain", b"\xff\x00"])

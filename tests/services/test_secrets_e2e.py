@@ -14,7 +14,7 @@ import pytest
 
 from nats_pubsub.server.embedded import EmbeddedServer
 from nats_pubsub.testing import ServiceProcess
-from tests.conftest import CliFactory, ServerFactory
+from tests.helpers.fixtures import CliFactory, ServerFactory
 
 pytestmark = pytest.mark.e2e
 

@@ -10,9 +10,9 @@ import nkeys
 import pytest
 
 from nats_pubsub.server.embedded import EmbeddedServer
-from tests.conftest import CliFactory, ServerFactory
-from tests.operator import OperatorSetup
-from tests.pki import TestCA
+from tests.helpers.fixtures import CliFactory, ServerFactory
+from tests.helpers.operator import OperatorSetup
+from tests.helpers.pki import TestCA
 
 pytestmark = pytest.mark.e2e
 

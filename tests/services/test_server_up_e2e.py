@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from nats_pubsub.server.embedded import EmbeddedServer
-from tests.conftest import CliFactory, ServerFactory, free_port
+from tests.helpers.fixtures import CliFactory, ServerFactory, free_port
 
 pytestmark = pytest.mark.e2e
 

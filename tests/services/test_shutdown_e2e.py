@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from nats_pubsub.server.embedded import EmbeddedServer
-from tests.conftest import CliFactory
-from tests.services.test_jetstream_e2e import stream_messages
+from tests.helpers.fixtures import CliFactory
+from tests.helpers.jetstream import stream_messages
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,7 @@ import pytest
 
 from nats_pubsub.domain.timeutil import now_timestamp
 from nats_pubsub.server.embedded import EmbeddedServer
-from tests.conftest import CliFactory, publish_raw
+from tests.helpers.fixtures import CliFactory, publish_raw
 
 pytestmark = pytest.mark.e2e
 

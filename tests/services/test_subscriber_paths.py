@@ -26,8 +26,8 @@ from nats_pubsub.logs import loss
 from nats_pubsub.logs.bounds import CUT_MARK, MAX_FIELD_CHARS, bound_fields
 from nats_pubsub.logs.logger import Logger, LogSink
 from nats_pubsub.services import subscriber
-from tests.event_shapes import INVALID_SHAPES, PEER_SHAPES, events
-from tests.test_receiving import EVENT, PAYMENT, SENT_NS, encode
+from tests.helpers.event_shapes import INVALID_SHAPES, PEER_SHAPES, events
+from tests.helpers.messages import EVENT, PAYMENT, SENT_NS, encode
 
 NOW_NS = SENT_NS + 1_234_567
 SETTINGS = SubscriberSettings(nats_url="nats://127.0.0.1:4222", metrics_every=10**9)

@@ -18,10 +18,10 @@ import pytest
 
 from nats_pubsub.server.embedded import EmbeddedServer
 from nats_pubsub.testing import ServiceProcess
-from tests.conftest import CliFactory, ServerFactory
-from tests.operator import OperatorSetup
-from tests.pki import TestCA
-from tests.relay import RecordingRelay
+from tests.helpers.fixtures import CliFactory, ServerFactory
+from tests.helpers.operator import OperatorSetup
+from tests.helpers.pki import TestCA
+from tests.helpers.relay import RecordingRelay
 
 pytestmark = pytest.mark.e2e
 

@@ -16,7 +16,7 @@ from typing import IO
 import pytest
 
 from nats_pubsub.testing import LogRecords, service_env
-from tests.conftest import free_port
+from tests.helpers.fixtures import free_port
 
 pytestmark = pytest.mark.e2e
 

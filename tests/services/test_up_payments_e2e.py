@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from nats_pubsub.services.up import STACK
-from tests.conftest import CliFactory, free_port
+from tests.helpers.fixtures import CliFactory, free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -6,8 +6,9 @@ one-line JSON objects whose known fields are scalars; for those, `capture_fast` 
 fields it extracts (a msgspec TypedDict: the rest of the payload is syntax-checked and
 skipped) and embeds the payload bytes verbatim (`msgspec.Raw`). It returns None for anything
 else, and the caller falls back to `capture()`. The logged record is the same JSON value either
-way (tests/test_capture_fast.py checks that on generated and hostile payloads). `capture_values`
-is the same result as the values of a record of `CAPTURED_FIELDS`, for `Logger.record_emitter`.
+way (tests/domain/test_capture_fast.py checks that on generated and hostile payloads).
+`capture_values` is the same result as the values of a record of `CAPTURED_FIELDS`, for
+`Logger.record_emitter`.
 """
 
 from __future__ import annotations

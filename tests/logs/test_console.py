@@ -13,8 +13,8 @@ from nats_pubsub.domain.timeutil import now_timestamp
 from nats_pubsub.logs.console import printable, render_console
 from nats_pubsub.logs.logger import Logger, LogSink
 from nats_pubsub.server.embedded import EmbeddedServer
-from tests.conftest import CliFactory, publish_raw
-from tests.services.test_hostile_input_e2e import _event
+from tests.helpers.fixtures import CliFactory, publish_raw
+from tests.helpers.messages import hostile_event
 
 # Clear the screen, a colour, an OSC window title, an 8-bit CSI, a bidi override, DEL, a newline.
 HOSTILE = "\x1b[2J\x1b[31mred\x1b]0;owned\x07\x9b6n\u202egnp.exe\x7f\nnext"
@@ -80,7 +80,7 @@ def test_subscriber_console_output_is_escaped(
         "subscribe", "--subject", "hostile.>", url=nats_server.url, env={"LOG_FORMAT": "console"}
     )
     sub.logs.wait_for_line("Subscribed")
-    bad = _event(1, "peer", now_timestamp()).replace(b'"user.login"', b'"\\u001b[2J\\u009b"')
+    bad = hostile_event(1, "peer", now_timestamp()).replace(b'"user.login"', b'"\\u001b[2J\\u009b"')
     publish_raw(nats_server.url, "hostile.\x1b[2J", [bad, HOSTILE.encode() + b"\xff"])
     sub.logs.wait_for_line("Invalid message")
     sub.logs.wait_for_line("Message received")

@@ -16,9 +16,9 @@ from nats_pubsub.domain.events import EventFactory
 from nats_pubsub.domain.schema import DEFAULT_EVENT_TYPES, decode_event, encode
 from nats_pubsub.domain.timeutil import now_timestamp
 from nats_pubsub.errors import InvalidMessageError
-from tests.event_shapes import INVALID_SHAPES, PEER_SHAPES, events
+from tests.helpers.event_shapes import INVALID_SHAPES, PEER_SHAPES, events
 
-SCHEMAS = Path(__file__).parent.parent / "docs" / "schemas"
+SCHEMAS = Path(__file__).parents[2] / "docs" / "schemas"
 
 
 def _validator(name: str) -> jsonschema.Draft202012Validator:

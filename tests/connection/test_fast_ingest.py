@@ -21,8 +21,8 @@ from nats_pubsub.domain.ingest_build import IngestBatcher
 from nats_pubsub.domain.stream_rules import StreamSpec
 from nats_pubsub.logs.logger import Logger, LogSink
 from nats_pubsub.server.embedded import EmbeddedServer
-from tests.services.test_jetstream_e2e import stream_messages
-from tests.test_direct import _connect
+from tests.helpers.connections import connect_subscriber
+from tests.helpers.jetstream import stream_messages
 
 STREAM = "FI"
 Inject = Callable[[BatchWindow, Callable[[str, bytes], None]], None]
@@ -80,7 +80,7 @@ def _run_batch(
     logs = io.BytesIO()
 
     async def scenario() -> tuple[_Outcomes, BatchWindow, bool]:
-        conn = await _connect(url, io.BytesIO())
+        conn = await connect_subscriber(url, io.BytesIO())
         outcomes = _Outcomes()
         # flow 100: no flow ack covers any of the `count` messages
         window = await _window(conn, Logger("t", LogSink(logs)), subject, 100, outcomes)
@@ -169,7 +169,7 @@ def test_message_the_stream_refuses_fails_alone(nats_server: EmbeddedServer, sub
     """A message over the stream's max_msg_size fails alone; the others are acked and stored."""
 
     async def scenario() -> tuple[_Outcomes, bool]:
-        conn = await _connect(nats_server.url, io.BytesIO())
+        conn = await connect_subscriber(nats_server.url, io.BytesIO())
         config = {
             "name": STREAM,
             "subjects": [f"{subject}.>"],
@@ -245,7 +245,7 @@ def test_runs_are_reported_per_ack_in_order_and_stored_once(
     reports: list[tuple[list[Any], PubAckInfo]] = []
 
     async def scenario() -> tuple[_Outcomes, bool]:
-        conn = await _connect(nats_server.url, io.BytesIO())
+        conn = await connect_subscriber(nats_server.url, io.BytesIO())
         outcomes = _Outcomes()
         log = Logger("t", LogSink(io.BytesIO()))
         window = await _window(
@@ -293,7 +293,7 @@ def test_public_api_batches_are_stored_once_in_order(
     count = 300
 
     async def scenario() -> tuple[_Outcomes, bool, bool]:
-        conn = await _connect(nats_server.url, io.BytesIO())
+        conn = await connect_subscriber(nats_server.url, io.BytesIO())
         outcomes = _Outcomes()
         window = await _window(conn, Logger("t", LogSink(io.BytesIO())), subject, 32, outcomes)
         await window.start()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import CliFactory
+from tests.helpers.fixtures import CliFactory
 
 
 @pytest.mark.parametrize(

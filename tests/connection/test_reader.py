@@ -13,7 +13,7 @@ from nats.aio.client import Client as NatsClient
 
 from nats_pubsub.connection.reader import plain_headers
 from nats_pubsub.server.embedded import EmbeddedServer
-from tests.test_direct import _connect, _Inbox
+from tests.helpers.connections import Inbox, connect_subscriber
 
 
 def test_big_messages_split_across_reads_arrive_whole(
@@ -23,9 +23,9 @@ def test_big_messages_split_across_reads_arrive_whole(
     payloads = [os.urandom(200_000 + n) for n in range(12)]
 
     async def scenario() -> list[tuple[str, str, bytes, dict[str, str] | None]]:
-        conn = await _connect(nats_server.url, io.BytesIO())
+        conn = await connect_subscriber(nats_server.url, io.BytesIO())
         assert conn.direct_delivery  # the parser under test is the one in use
-        inbox = _Inbox()
+        inbox = Inbox()
         await conn.subscribe_direct(subject, inbox, headers=True)
         await conn.flush()
         sender = await nats.connect(nats_server.url)
@@ -47,8 +47,8 @@ def test_routed_and_plain_subscriptions_share_a_connection(
     """Messages of subscriptions the router does not own still reach nats-py's callbacks."""
 
     async def scenario() -> tuple[list[bytes], list[bytes], bytes]:
-        conn = await _connect(nats_server.url, io.BytesIO())
-        routed = _Inbox()
+        conn = await connect_subscriber(nats_server.url, io.BytesIO())
+        routed = Inbox()
         plain: list[bytes] = []
         all_plain = asyncio.Event()
 

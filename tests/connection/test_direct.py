@@ -5,52 +5,20 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from typing import Any
 
 import nats
 
-from nats_pubsub.config import SubscriberSettings
-from nats_pubsub.config.client import connect_options
-from nats_pubsub.connection.connect import connect
-from nats_pubsub.connection.core import Connection
-from nats_pubsub.logs.logger import Logger, LogSink
 from nats_pubsub.server.embedded import EmbeddedServer
-
-Received = list[tuple[str, str, bytes, dict[str, str] | None]]
-
-
-async def _connect(url: str, stream: io.BytesIO, **more: Any) -> Connection:
-    settings = SubscriberSettings(nats_url=url, **more)
-    return await connect(
-        connect_options(settings), name="direct-test", log=Logger("t", LogSink(stream))
-    )
-
-
-class _Inbox:
-    """What a direct handler received; `wait(n)` returns once n messages are in."""
-
-    def __init__(self) -> None:
-        self.messages: Received = []
-        self._grew = asyncio.Event()
-
-    def __call__(self, subject: str, reply: str, data: bytes, headers: Any) -> None:
-        self.messages.append((subject, reply, data, headers))
-        self._grew.set()
-
-    async def wait(self, count: int, timeout: float = 30.0) -> None:
-        async with asyncio.timeout(timeout):
-            while len(self.messages) < count:
-                self._grew.clear()
-                await self._grew.wait()
+from tests.helpers.connections import Inbox, Received, connect_subscriber
 
 
 def test_burst_arrives_complete_and_in_order(nats_server: EmbeddedServer, subject: str) -> None:
     """Every message of a 20,000-message burst reaches the handler once, in order."""
 
     async def scenario() -> list[bytes]:
-        conn = await _connect(nats_server.url, io.BytesIO())
+        conn = await connect_subscriber(nats_server.url, io.BytesIO())
         assert conn.direct_delivery  # this nats-py has the internals: the fast path is tested
-        inbox = _Inbox()
+        inbox = Inbox()
         await conn.subscribe_direct(subject, inbox)
         await conn.flush()
         sender = await nats.connect(nats_server.url)
@@ -70,8 +38,8 @@ def test_subject_reply_and_headers_are_passed(nats_server: EmbeddedServer, subje
     """The handler gets subject, reply and (when asked for) the parsed headers."""
 
     async def scenario() -> tuple[Received, Received]:
-        conn = await _connect(nats_server.url, io.BytesIO())
-        plain, with_headers = _Inbox(), _Inbox()
+        conn = await connect_subscriber(nats_server.url, io.BytesIO())
+        plain, with_headers = Inbox(), Inbox()
         await conn.subscribe_direct(subject, plain)
         await conn.subscribe_direct(subject, with_headers, headers=True)
         await conn.flush()
@@ -96,8 +64,8 @@ def test_failing_handler_is_reported_and_delivery_goes_on(
 
     async def scenario() -> tuple[list[bytes], str]:
         stream = io.BytesIO()
-        conn = await _connect(nats_server.url, stream)
-        good = _Inbox()
+        conn = await connect_subscriber(nats_server.url, stream)
+        good = Inbox()
 
         def handler(subject: str, reply: str, data: bytes, headers: object) -> None:
             if data.startswith(b"bad"):

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from nats_pubsub.domain.timeutil import now_timestamp
 from nats_pubsub.server.embedded import EmbeddedServer
 from nats_pubsub.services.child_output import Line, LineSplitter, pump
-from tests.conftest import CliFactory
+from tests.helpers.fixtures import CliFactory
 
 
 @given(

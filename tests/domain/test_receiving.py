@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
 
 from nats_pubsub.domain.receiving import (
@@ -13,41 +10,8 @@ from nats_pubsub.domain.receiving import (
     preview,
     rejection_fields,
 )
-from nats_pubsub.domain.timeutil import parse_timestamp_ns
 from nats_pubsub.errors import InvalidMessageError
-
-STAMP = "2024-05-06T07:08:09.000000Z"
-SENT_NS = parse_timestamp_ns(STAMP)
-EVENT = {
-    "message_id": "pub-3",
-    "timestamp": STAMP,
-    "source": "pub",
-    "sequence": 3,
-    "data": {
-        "event_type": "order.created",
-        "value": 9,
-        "random_field": "gamma",
-        "status": "success",
-        "description": "Order created event #3",
-    },
-}
-PAYMENT = {
-    "transaction_id": "txn-9",
-    "timestamp": STAMP,
-    "source": "pay",
-    "card_type": "visa",
-    "last_four": "4242",
-    "amount": 19.99,
-    "currency": "USD",
-    "status": "declined",
-    "decline_reason": "expired_card",
-    "decline_code": "54",
-}
-
-
-def encode(message: dict[str, Any]) -> bytes:
-    """Compact JSON bytes for a message dict."""
-    return json.dumps(message).encode()
+from tests.helpers.messages import EVENT, PAYMENT, SENT_NS, encode
 
 
 @pytest.mark.parametrize(

@@ -277,7 +277,7 @@ def test_stats_snapshot_counts_outcomes() -> None:
 
 def test_json_schema_document_matches_the_code() -> None:
     """docs/schemas/payment-transaction.schema.json lists the fields and values the code uses."""
-    path = Path(__file__).parents[1] / "docs" / "schemas" / "payment-transaction.schema.json"
+    path = Path(__file__).parents[2] / "docs" / "schemas" / "payment-transaction.schema.json"
     schema = json.loads(path.read_text())
     accepted, declined = schema["oneOf"]
     props = schema["properties"]

@@ -21,7 +21,7 @@ from nats_pubsub.connection.auth import (
     wants_tls,
 )
 from nats_pubsub.errors import ConfigError, NatsAuthError
-from tests.pki import TestCA
+from tests.helpers.pki import TestCA
 
 
 @pytest.fixture(autouse=True)

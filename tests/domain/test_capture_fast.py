@@ -20,8 +20,8 @@ from nats_pubsub.domain.capture_fast import (
 )
 from nats_pubsub.logs import logger as logs
 from nats_pubsub.logs.logger import Logger, LogSink
-from tests.event_shapes import INVALID_SHAPES, PEER_SHAPES, events
-from tests.test_capture import EVENT, GARBAGE, LIMIT, TXN, json_values, logged_line
+from tests.helpers.captures import EVENT, GARBAGE, LIMIT, TXN, json_values, logged_line
+from tests.helpers.event_shapes import INVALID_SHAPES, PEER_SHAPES, events
 
 _HEAD = ("timestamp", "module", "function")
 

@@ -21,7 +21,7 @@ from nats_pubsub.domain.schema import (
 )
 from nats_pubsub.domain.timeutil import parse_timestamp_ns
 from nats_pubsub.errors import InvalidMessageError
-from tests.event_shapes import BASE_NS, INVALID_SHAPES, PEER_SHAPES, STAMP_FORMS
+from tests.helpers.event_shapes import BASE_NS, INVALID_SHAPES, PEER_SHAPES, STAMP_FORMS
 
 STAMP = "2024-05-06T07:08:09.123456Z"
 

@@ -14,8 +14,8 @@ from nats_pubsub.config.credentials import creds_problem
 from nats_pubsub.config.security import SECURITY_FLAGS
 from nats_pubsub.connection.auth import check_creds
 from nats_pubsub.errors import ConfigError, NatsAuthError
-from tests.conftest import CliFactory, ServerFactory
-from tests.operator import OperatorSetup
+from tests.helpers.fixtures import CliFactory, ServerFactory
+from tests.helpers.operator import OperatorSetup
 
 
 @pytest.fixture(autouse=True)

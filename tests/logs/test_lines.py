@@ -57,7 +57,7 @@ def test_head_names_the_caller_module_and_given_function() -> None:
     log, _ = make_logger()
     form = log.line_format("WARNING", "m", {}, "handler")
     assert form is not None
-    assert b'"module":"test_log_lines","function":"handler"' in form
+    assert b'"module":"test_lines","function":"handler"' in form
 
 
 @pytest.mark.parametrize("options", [{"fmt": "console"}, {"level": "ERROR"}])

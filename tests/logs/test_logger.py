@@ -63,7 +63,7 @@ def test_json_record_names_calling_function_and_module() -> None:
     log, stream = make_logger()
     log.warning("hello")
     (record,) = records(stream)
-    assert record["module"] == "test_logs"
+    assert record["module"] == "test_logger"
     assert record["function"] == "test_json_record_names_calling_function_and_module"
 
 

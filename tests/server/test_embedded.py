@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from nats_pubsub.server.embedded import EmbeddedServer
-from tests.conftest import ServerFactory
+from tests.helpers.fixtures import ServerFactory
 
 
 def _varz(server: EmbeddedServer) -> Any:
