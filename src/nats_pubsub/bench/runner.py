@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -21,7 +22,7 @@ from nats_pubsub.bench.payloads import natural_size
 from nats_pubsub.bench.protocol import WorkerSpec
 from nats_pubsub.bench.report import LatencySummary, Progress, Summary, merge_histograms
 
-__all__ = ["COMMANDS", "BenchError", "BenchRequest", "run_bench"]
+__all__ = ["COMMANDS", "BenchError", "BenchRequest", "run_bench", "worker_env"]
 
 COMMANDS = ("pub", "sub", "pubsub", "latency", "js-pub", "js-replay")
 _READY_TIMEOUT = 60.0
@@ -62,12 +63,22 @@ class BenchRequest:
     progress: bool | None = None  # None: when stderr is a terminal
 
 
+def worker_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """A worker's environment: ours without the settings a benchmark sets itself, the process
+    switches (NATS_PUBSUB_*: exec, fast path) kept."""
+    return {
+        k: v
+        for k, v in environ.items()
+        if k.startswith("NATS_PUBSUB_") or not k.startswith(_ENV_PREFIXES)
+    }
+
+
 class _Worker:
     """One worker process and what it has said so far."""
 
     def __init__(self, spec: WorkerSpec) -> None:
         self.spec = spec
-        env = {k: v for k, v in os.environ.items() if not k.startswith(_ENV_PREFIXES)}
+        env = worker_env(os.environ)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "nats_pubsub.bench.worker", spec.to_json()],
             stdin=subprocess.DEVNULL,
