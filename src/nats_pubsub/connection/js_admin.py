@@ -143,15 +143,20 @@ class JsApi:
         """Delete a consumer."""
         await self.call(f"CONSUMER.DELETE.{stream}.{name}")
 
-    async def message(self, stream: str, seq: int, subject: str = ">") -> StoredMessage | None:
-        """The first message at or after `seq` on `subject` (wildcards ok), or None past the end.
+    async def message(
+        self, stream: str, seq: int, subject: str = ">", *, start_time: str | None = None
+    ) -> StoredMessage | None:
+        """The first message at or after `seq` (or, given `start_time`, an RFC 3339 time: stored
+        at or after it; nats-server 2.11+) on `subject` (wildcards ok), or None past the end.
 
         Reading this way touches no consumer: nothing is delivered, acknowledged or moved.
         """
+        body: dict[str, Any] = (
+            {"start_time": start_time} if start_time is not None else {"seq": max(seq, 1)}
+        )
+        body["next_by_subj"] = subject
         try:
-            answer = await self.call(
-                f"STREAM.MSG.GET.{stream}", {"seq": max(seq, 1), "next_by_subj": subject}
-            )
+            answer = await self.call(f"STREAM.MSG.GET.{stream}", body)
         except JetStreamError as exc:
             if exc.err_code == _NO_MESSAGE:
                 return None

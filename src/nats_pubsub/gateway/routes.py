@@ -1,7 +1,6 @@
 """Every route of the gateway, in one table: the router and the OpenAPI document both read it.
 
-`/` answers like `/api` for now (the API index, JSON); a browser dashboard can take `/` over by
-replacing that one row.
+`/` and `/dashboard` are the live dashboard (docs/dashboard.md); `/api` is the API index.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ import msgspec
 from nats_pubsub.gateway import api_consumers as consumers
 from nats_pubsub.gateway import api_messages as messages
 from nats_pubsub.gateway import api_proto as proto
+from nats_pubsub.gateway import api_replay
 from nats_pubsub.gateway import api_service as service
 from nats_pubsub.gateway import api_streams as streams
 from nats_pubsub.gateway.admin_models import (
@@ -31,6 +31,7 @@ from nats_pubsub.gateway.admin_models import (
     TemplateList,
 )
 from nats_pubsub.gateway.asgi import Request, Response, error
+from nats_pubsub.gateway.dashboard import api as dashboard
 from nats_pubsub.gateway.models import (
     ErrorBody,
     FetchResponse,
@@ -80,7 +81,19 @@ def _r(method: str, template: str, handler: object, summary: str, tag: str, **kw
 
 
 ROUTES: Final = (
-    _r("GET", "/", service.index, "The API index", "service", responses=((200, IndexResponse),)),
+    _r("GET", "/", dashboard.dashboard_page, "The live dashboard", "dashboard", public=True,
+       responses=((200, "text/html"),)),
+    _r("GET", "/dashboard", dashboard.dashboard_page, "The live dashboard", "dashboard",
+       public=True, responses=((200, "text/html"),)),
+    _r("GET", "/dashboard/{file}", dashboard.dashboard_asset, "The dashboard's files",
+       "dashboard", public=True, hidden=True),
+    _r("GET", "/api/dashboard/feed", dashboard.feed_stream,
+       "The dashboard's data: a snapshot, then a tick a second (Server-Sent Events)", "dashboard",
+       responses=((200, "text/event-stream"), (429, ErrorBody), (503, ErrorBody))),
+    _r("GET", "/api/dashboard/tail", dashboard.tail_stream,
+       "Sampled live messages on a filter (Server-Sent Events)", "dashboard",
+       query=(QueryParam("subject", "string", "Subject filter, wildcards allowed", ">"),),
+       responses=((200, "text/event-stream"), (429, ErrorBody), (503, ErrorBody))),
     _r("GET", "/api", service.index, "The API index", "service", responses=((200, IndexResponse),)),
     _r("GET", "/health", service.health, "Health, upstream shape", "service", public=True,
        responses=((200, HealthResponse),)),
@@ -104,6 +117,12 @@ ROUTES: Final = (
        responses=((200, StreamList),)),
     _r("GET", "/api/streams/{name}", streams.stream_detail, "A stream", "streams",
        responses=((200, StreamSummary), NOT_FOUND)),
+    _r("GET", "/api/replay/{stream}", api_replay.replay,
+       "A stream's messages from a sequence or a time", "streams",
+       query=(QueryParam("start", "string", "all, 42 / seq:42, since:15m, since:<RFC 3339>", "all"),
+              QueryParam("subject", "string", "Subject filter", ">"),
+              QueryParam("limit", "integer", "Messages, 1 to 100", 20)),
+       responses=((200, api_replay.ReplayResponse), NOT_FOUND)),
     _r("GET", "/api/streams/{name}/subjects", streams.stream_subject_counts,
        "A stream's subjects", "streams", responses=((200, StreamSubjects), NOT_FOUND)),
     _r("GET", "/api/consumers/templates", consumers.templates, "Consumer templates", "consumers",

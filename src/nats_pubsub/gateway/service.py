@@ -23,8 +23,11 @@ from nats_pubsub.config.client import connect_options
 from nats_pubsub.connection.connect import connect
 from nats_pubsub.connection.js_admin import JsApi
 from nats_pubsub.connection.js_streams import JetStream
-from nats_pubsub.errors import NatsAuthError, NatsConnectError
+from nats_pubsub.connection.service_api import announce
+from nats_pubsub.domain.service_api import SERVICE_NAMES
+from nats_pubsub.errors import NatsAuthError, NatsConnectError, NatsError
 from nats_pubsub.gateway.app import GatewayApp
+from nats_pubsub.gateway.dashboard.feed import DashboardFeed
 from nats_pubsub.gateway.history import ConsumerHistory
 from nats_pubsub.gateway.live import LiveHubs
 from nats_pubsub.gateway.publishing import Publisher
@@ -93,7 +96,9 @@ def _metrics(gw: Gateway) -> None:
     gw.metric_sources = sources
 
 
-async def _connect(gw: Gateway, settings: Any, log: Logger, stop: asyncio.Event) -> None:
+async def _connect(
+    gw: Gateway, settings: Any, log: Logger, stop: asyncio.Event, url: str
+) -> None:
     options = connect_options(settings)
     conn = await connect(options, name=f"gateway-{settings.hostname}", log=log, stop=stop)
     api = JsApi(conn)
@@ -108,6 +113,23 @@ async def _connect(gw: Gateway, settings: Any, log: Logger, stop: asyncio.Event)
     gw.live = LiveHubs(conn, api, JetStream(conn, log), gw.http)
     gw.history = ConsumerHistory()
     gw.attach(conn, api, publisher)
+    try:
+        gw.announcement = await announce(
+            conn,
+            SERVICE_NAMES["gateway"],
+            gw.version,
+            "NATS over HTTP, WebSocket and Server-Sent Events, and the live dashboard",
+            {"hostname": settings.hostname, "url": url},
+            gw.counters,
+        )
+    except NatsError as exc:  # e.g. not allowed to subscribe to $SRV.>: the rest still works
+        log.warning("Service API not answered", error=str(exc))
+    dashboard = DashboardFeed(log, gw.version)
+    try:
+        await dashboard.start(conn, api, gw.stopping)
+        gw.dashboard = dashboard
+    except NatsError as exc:
+        log.warning("Dashboard not available", error=str(exc))
     # What exists now lives as long as the process: out of the collector's way (a full
     # collection over it would pause every live stream for tens of milliseconds).
     release_startup_memory()
@@ -159,16 +181,17 @@ async def run_gateway(settings: GatewaySettings, log: Logger, stop: asyncio.Even
     shown_host = (
         "127.0.0.1" if settings.gateway_host in ("0.0.0.0", "::") else settings.gateway_host
     )
+    url = f"{scheme}://{shown_host}:{port}"
     log.info(
         "NATS HTTP Gateway starting",
-        url=f"{scheme}://{shown_host}:{port}",
+        url=url,
         host=settings.gateway_host,
         port=port,
         auth=gw.token is not None,
         cors=list(gw.origins),
     )
     code = 0
-    connecting = asyncio.ensure_future(_connect(gw, settings, log, stop))
+    connecting = asyncio.ensure_future(_connect(gw, settings, log, stop, url))
     sampling: asyncio.Task[None] | None = None
     waiters = [connecting, asyncio.ensure_future(stop.wait()), serving]
     await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
@@ -199,6 +222,10 @@ async def _shutdown(
     log: Logger,
 ) -> None:
     gw.stopping.set()  # live streams send their close frames; /readyz says shutting down
+    if gw.announcement is not None:
+        await gw.announcement.stop()
+    if gw.dashboard is not None:
+        await gw.dashboard.close()
     if gw.live is not None:
         await gw.live.close()
     server.should_exit = True

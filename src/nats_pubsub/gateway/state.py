@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
     from nats_pubsub.connection.core import Connection
     from nats_pubsub.connection.js_admin import JsApi
+    from nats_pubsub.connection.service_api import Announcement
+    from nats_pubsub.gateway.dashboard.feed import DashboardFeed
     from nats_pubsub.gateway.history import ConsumerHistory
     from nats_pubsub.gateway.live import LiveHubs
     from nats_pubsub.gateway.publishing import Publisher
@@ -56,10 +58,26 @@ class Gateway:
         self.route_list: list[str] = []  # what the index lists
         self.live: LiveHubs | None = None
         self.history: ConsumerHistory | None = None
+        self.dashboard: DashboardFeed | None = None  # the live dashboard's feed, once connected
+        self.announcement: Announcement | None = None  # answering the NATS service API
         self._streams: list[StreamSubjectsOf] = []
         self._streams_at = -_DIRECTORY_TTL
         self._js_ok = False
         self._js_at = -_JS_CHECK_TTL
+
+    def counters(self) -> dict[str, int]:
+        """The gateway's own counters, as the NATS service API's STATS shows them."""
+        answered = self.http.requests
+        return {
+            "requests": sum(answered.values()),
+            "client_errors": sum(n for (_, _, s), n in answered.items() if 400 <= s < 500),
+            "server_errors": sum(n for (_, _, s), n in answered.items() if s >= 500),
+            "published": self.publish_stats.published,
+            "publish_errors": self.publish_stats.errors,
+            "live_streams": self.http.live_streams,
+            "live_sent": self.http.live_sent,
+            "live_missed": self.http.live_missed,
+        }
 
     def open_live(self) -> bool:
         """Take a live-stream slot; False when GATEWAY_MAX_STREAMS are open already."""

@@ -4,19 +4,23 @@
 from __future__ import annotations
 
 import math
-from typing import Final
+from typing import Final, NamedTuple
 
+from nats_pubsub.domain.stream_rules import since_ns
 from nats_pubsub.domain.subjects import validate_publish_subject, validate_subscribe_subject
 from nats_pubsub.gateway.consumer_rules import valid_name
 
 __all__ = [
     "LIMIT_TEXT",
+    "REPLAY_START_TEXT",
     "TIMEOUT_TEXT",
     "Invalid",
+    "ReplayFrom",
     "filter_subject",
     "limit",
     "name",
     "publish_subject",
+    "replay_from",
     "request_timeout",
     "samples",
     "timeout",
@@ -26,6 +30,10 @@ LIMIT_TEXT: Final = "Limit must be between 1 and 100"
 TIMEOUT_TEXT: Final = "Timeout must be between 1 and 30 seconds"
 SAMPLES_TEXT: Final = "Samples must be between 1 and 60"
 REQUEST_TIMEOUT_TEXT: Final = "timeout must be a number of seconds above 0 and at most 60"
+REPLAY_START_TEXT: Final = (
+    "start must be a stream sequence (42 or seq:42), a time (since:2026-01-02T03:04:05Z) or a "
+    "duration back from now (since:15m), or all"
+)
 
 
 class Invalid(ValueError):
@@ -100,3 +108,29 @@ def name(value: str, what: str) -> str:
     if not valid_name(value):
         raise Invalid(f"Invalid {what} name {value!r}: use letters, digits, '-' and '_' only")
     return value
+
+
+class ReplayFrom(NamedTuple):
+    """Where a replay starts: a stream sequence, or the first message at or after a time."""
+
+    sequence: int | None
+    time_ns: int | None
+
+
+def replay_from(query: dict[str, str], now_ns: int) -> ReplayFrom:
+    """`?start=` of a replay: `all` (the default), `N` or `seq:N`, `since:<duration or time>`."""
+    text = (query.get("start") or "all").strip()
+    lowered = text.lower()
+    if lowered == "all":
+        return ReplayFrom(1, None)
+    number = lowered.removeprefix("seq:")
+    if number.isdigit():
+        if int(number) < 1:
+            raise Invalid(REPLAY_START_TEXT)
+        return ReplayFrom(int(number), None)
+    if lowered.startswith("since:"):
+        try:
+            return ReplayFrom(None, since_ns(text[len("since:") :].strip(), now_ns))
+        except ValueError as exc:
+            raise Invalid(REPLAY_START_TEXT, details=str(exc)) from None
+    raise Invalid(REPLAY_START_TEXT)
