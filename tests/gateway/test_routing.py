@@ -80,4 +80,14 @@ def test_the_table_has_every_upstream_route() -> None:
     ]:
         assert (method, template) in have, (method, template)
     public = {r.template for r in ROUTES if r.public}
-    assert public == {"/health", "/healthz", "/readyz", "/docs", "/docs/{file}"}
+    # Health, and static files that hold no data: the docs, the dashboard's page.
+    assert public == {
+        "/health",
+        "/healthz",
+        "/readyz",
+        "/docs",
+        "/docs/{file}",
+        "/",
+        "/dashboard",
+        "/dashboard/{file}",
+    }

@@ -23,10 +23,11 @@ def test_a_token_guards_every_route_but_health(
     run_cli: CliFactory, nats_server: EmbeddedServer
 ) -> None:
     """401 with a JSON error and a Bearer challenge without it or with a wrong one; health
-    probes stay open; `?access_token=` works where headers cannot be set; never logged."""
+    probes and static files (the docs, the dashboard's page) stay open; `?access_token=` works
+    where headers cannot be set; never logged."""
     add_stream(nats_server.url, "EVENTS", ["events.>"])
     gw = start_gateway(run_cli, nats_server.url, env={"GATEWAY_TOKEN": TOKEN})
-    for path in ("/api/streams", "/metrics", "/openapi.json", "/api/messages/events.x", "/"):
+    for path in ("/api/streams", "/metrics", "/openapi.json", "/api/messages/events.x", "/api"):
         plain = gw.http.get(path)
         assert plain.status_code == 401, path
         assert plain.headers["www-authenticate"].startswith("Bearer")
@@ -38,8 +39,8 @@ def test_a_token_guards_every_route_but_health(
     assert gw.http.get("/api/streams", params={"access_token": TOKEN}).status_code == 200
     posted = gw.http.post("/api/messages/events.t", json={"data": 1}, headers=good)
     assert posted.status_code == 200
-    for path in ("/health", "/healthz", "/readyz", "/docs", "/docs/swagger-ui.css"):
-        assert gw.http.get(path).status_code == 200, path  # health, and static docs files
+    for path in ("/health", "/healthz", "/readyz", "/docs", "/docs/swagger-ui.css", "/"):
+        assert gw.http.get(path).status_code == 200, path  # health, static docs, the page
     ws_url = gw.url.replace("http://", "ws://") + "/ws/websocketmessages/events.>"
     with pytest.raises(InvalidStatus):
         connect(ws_url, open_timeout=10)

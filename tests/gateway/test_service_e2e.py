@@ -100,11 +100,12 @@ def test_docs_and_openapi(gateway: RunningGateway) -> None:
 
 
 def test_the_index_lists_the_routes(gateway: RunningGateway) -> None:
-    """`/api` (and `/` for now)."""
+    """`/api`; `/` is the dashboard's page."""
     body = gateway.http.get("/api").json()
     assert body["name"] == "NATS HTTP Gateway"
     assert "/api/messages/{subject}" in body["endpoints"]
-    assert gateway.http.get("/").json() == body
+    assert "/api/replay/{stream}" in body["endpoints"]
+    assert gateway.http.get("/").headers["content-type"].startswith("text/html")
 
 
 HOSTILE = [

@@ -50,6 +50,13 @@ _FILE = click.Path(path_type=Path)
 @click.option(
     "--tls-key", "gateway_tls_key", type=_FILE, help="Its private key [env GATEWAY_TLS_KEY]"
 )
+@click.option(
+    "--dashboard",
+    "gateway_dashboard",
+    type=click.Choice(["on-demand", "always", "off"]),
+    help="Count the bus for the dashboard while a page is open, always, or never "
+    "[env GATEWAY_DASHBOARD, on-demand]",
+)
 def gateway(**options: Any) -> None:
     """Serve NATS over HTTP: publish, fetch, streams, consumers, protobuf, WebSocket, SSE."""
     settings: GatewaySettings = build_settings(GatewaySettings, **common_overrides(**options))

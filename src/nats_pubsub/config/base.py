@@ -70,6 +70,7 @@ _FLAGS = {
     "gateway_client_queue": "--client-queue",
     "gateway_tls_cert": "--tls-cert",
     "gateway_tls_key": "--tls-key",
+    "gateway_dashboard": "--dashboard",
 }
 # Fields set by a flag only: error messages name just the flag.
 _FLAG_ONLY = frozenset(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
@@ -33,6 +33,11 @@ class GatewaySettings(CommonSettings):
     gateway_client_queue: int = Field(default=1000, ge=1)
     gateway_tls_cert: Path | None = None
     gateway_tls_key: Path | None = None
+    # The dashboard's `>` subscription: while a page is open (on-demand), from the start (always:
+    # a page opened later shows the last five minutes), or no dashboard at all (off).
+    gateway_dashboard: Literal["on-demand", "always", "off"] = "on-demand"
+    # on-demand: seconds the dashboard goes on counting after its last page closed.
+    gateway_dashboard_linger: float = Field(default=60.0, ge=0)
     # Publishes awaiting their JetStream ack, all requests together; seconds before a retry.
     js_window: int = Field(default=256, ge=1)
     js_ack_timeout: float = Field(default=5.0, gt=0)

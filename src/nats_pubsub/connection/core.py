@@ -32,7 +32,7 @@ from nats_pubsub.errors import (
 )
 from nats_pubsub.logs.logger import Logger
 
-__all__ = ["Connection", "Delivery", "MessageHandler"]
+__all__ = ["Connection", "Delivery", "MessageHandler", "Unsubscribe"]
 
 
 class Delivery(Protocol):
@@ -45,6 +45,7 @@ class Delivery(Protocol):
 
 
 MessageHandler = Callable[[Delivery], Awaitable[None]]
+Unsubscribe = Callable[[], Awaitable[None]]
 
 
 class Connection:
@@ -166,12 +167,13 @@ class Connection:
         queue: str | None = None,
         *,
         headers: bool = False,
-    ) -> None:
+    ) -> Unsubscribe:
         """Core NATS, the fast path: `handler(subject, reply, data, headers)` gets every message.
 
         The handler is a plain function called once per message, in order, in batches once per
         event-loop turn (direct.py); `headers` says whether it wants them parsed (else None).
-        Pending limits and slow-consumer drops work as with `subscribe`.
+        Pending limits and slow-consumer drops work as with `subscribe`. Returns a function that
+        ends the subscription.
         """
 
         async def fallback(msg: Delivery) -> None:  # nats-py without the internals we hook
@@ -187,14 +189,27 @@ class Connection:
             )
         except CLIENT_ERRORS as exc:
             raise map_error(exc) from exc
-        if self._router is not None and self.hooks is not None:
-            self._router.route(
-                self.hooks.sid(sub),
+        router, hooks = self._router, self.hooks
+        sid = hooks.sid(sub) if hooks is not None else None
+        if router is not None and sid is not None:
+            router.route(
+                sid,
                 handler,
                 wants_headers=headers,
                 max_msgs=self.pending_msgs_limit,
                 max_bytes=self.pending_bytes_limit,
             )
+
+        async def unsubscribe() -> None:
+            try:
+                await sub.unsubscribe()
+            except CLIENT_ERRORS as exc:
+                raise map_error(exc) from exc
+            finally:
+                if router is not None and sid is not None:
+                    router.forget(sid)
+
+        return unsubscribe
 
     async def flush(self, timeout: float = 10.0) -> None:
         """Wait until everything published so far has reached the server."""

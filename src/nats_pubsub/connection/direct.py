@@ -74,6 +74,10 @@ class DirectRouter:
         """Deliver the messages of subscription `sid` to `handler` from now on."""
         self._routes[sid] = _Route(handler, wants_headers, max_msgs, max_bytes)
 
+    def forget(self, sid: int) -> None:
+        """Subscription `sid` ended: no route for it any more."""
+        self._routes.pop(sid, None)
+
     @property
     def routes(self) -> dict[int, _Route]:
         """The routed subscriptions by sid (read by reader.py's parser)."""

@@ -124,12 +124,15 @@ async def _connect(
         )
     except NatsError as exc:  # e.g. not allowed to subscribe to $SRV.>: the rest still works
         log.warning("Service API not answered", error=str(exc))
-    dashboard = DashboardFeed(log, gw.version)
-    try:
-        await dashboard.start(conn, api, gw.stopping)
-        gw.dashboard = dashboard
-    except NatsError as exc:
-        log.warning("Dashboard not available", error=str(exc))
+    if settings.gateway_dashboard != "off":
+        dashboard = DashboardFeed(
+            log, gw.version, settings.gateway_dashboard, settings.gateway_dashboard_linger
+        )
+        try:
+            await dashboard.start(conn, api, gw.stopping)
+            gw.dashboard = dashboard
+        except NatsError as exc:
+            log.warning("Dashboard not available", error=str(exc))
     # What exists now lives as long as the process: out of the collector's way (a full
     # collection over it would pause every live stream for tens of milliseconds).
     release_startup_memory()

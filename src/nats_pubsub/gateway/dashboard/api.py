@@ -11,10 +11,11 @@ import contextlib
 from importlib.resources import files
 from typing import Final
 
-from nats_pubsub.errors import NatsConnectError
+from nats_pubsub.errors import NatsConnectError, NatsError
 from nats_pubsub.gateway import validation
 from nats_pubsub.gateway.asgi import Receive, Request, Response, Send, error
-from nats_pubsub.gateway.dashboard.feed import DashboardFeed, Page
+from nats_pubsub.gateway.dashboard.feed import DashboardFeed
+from nats_pubsub.gateway.dashboard.pages import Page
 from nats_pubsub.gateway.dashboard.tail import TailCursor
 from nats_pubsub.gateway.live_formats import KEEPALIVE_COMMENT, sse_control
 from nats_pubsub.gateway.state import Gateway
@@ -43,8 +44,13 @@ _PAGE_HEADERS: Final = [
 ]
 
 
+_OFF: Final = "The dashboard is off (GATEWAY_DASHBOARD=off); the API index is at /api"
+
+
 async def dashboard_page(gw: Gateway, req: Request) -> Response:
     """`GET /` and `GET /dashboard`: the live dashboard (HTML; its data needs the token)."""
+    if gw.settings.gateway_dashboard == "off":
+        return error(404, _OFF)
     body = (_STATIC / "index.html").read_bytes()
     return Response(200, body, b"text/html; charset=utf-8", list(_PAGE_HEADERS))
 
@@ -69,18 +75,24 @@ def _feed(gw: Gateway) -> DashboardFeed:
 
 async def feed_stream(gw: Gateway, req: Request) -> Response:
     """`GET /api/dashboard/feed`: a `snapshot` event, then a `tick` every second."""
+    if gw.settings.gateway_dashboard == "off":
+        return error(404, _OFF)
     feed = _feed(gw)
     if not gw.open_live():
         return error(429, "Too many live streams open; try again later")
     page = Page()
+    try:
+        await feed.open_page(page)
+    except NatsError:
+        gw.close_live()
+        raise
     page.put(feed.snapshot_event())
-    feed.pages.add(page)
 
     async def run(send: Send, receive: Receive) -> None:
         try:
             await _pump(gw, page, send, receive)
         finally:
-            feed.pages.discard(page)
+            feed.close_page(page)
             gw.close_live()
 
     return Response(200, b"", b"text/event-stream", list(_SSE_HEADERS), stream=run)
@@ -90,18 +102,25 @@ async def tail_stream(gw: Gateway, req: Request) -> Response:
     """`GET /api/dashboard/tail?subject=>`: sampled messages on a filter (wildcards), at most
     ten every half second, each batch saying how many others matched."""
     pattern = validation.filter_subject(req.query.get("subject") or ">")
+    if gw.settings.gateway_dashboard == "off":
+        return error(404, _OFF)
     feed = _feed(gw)
     if not gw.open_live():
         return error(429, "Too many live streams open; try again later")
-    page = Page(TailCursor(pattern, feed.tail))
+    page = Page()
+    try:
+        await feed.open_page(page, tail=True)
+    except NatsError:
+        gw.close_live()
+        raise
+    page.cursor = TailCursor(pattern, feed.tail)
     page.put(sse_control("subscribed", f"Sampling {pattern}", subject=pattern))
-    feed.tails.add(page)
 
     async def run(send: Send, receive: Receive) -> None:
         try:
             await _pump(gw, page, send, receive)
         finally:
-            feed.tails.discard(page)
+            feed.close_page(page)
             gw.close_live()
 
     return Response(200, b"", b"text/event-stream", list(_SSE_HEADERS), stream=run)

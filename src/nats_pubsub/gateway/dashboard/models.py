@@ -40,6 +40,8 @@ class Snapshot(msgspec.Struct, frozen=True):
     """Everything a page needs to draw itself when it connects (the last five minutes)."""
 
     version: str
+    mode: str  # on-demand or always (GATEWAY_DASHBOARD)
+    counting_since: str  # when the counts below began
     history: list[Second]
     payments: list[PaymentSecond]
     payment_totals: PaymentTotals

@@ -75,9 +75,7 @@ def stream_rows(
                 bytes=int(state.get("bytes") or 0),
                 first_seq=int(state.get("first_seq") or 0),
                 last_seq=last_seq,
-                consumers=[
-                    _consumer_row(name, c, last_seq, now_ns) for c in infos[:MAX_CONSUMERS]
-                ],
+                consumers=[_consumer_row(name, c, last_seq, now_ns) for c in infos[:MAX_CONSUMERS]],
                 more_consumers=max(0, len(infos) - MAX_CONSUMERS),
             )
         )
