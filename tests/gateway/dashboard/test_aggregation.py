@@ -124,7 +124,8 @@ def test_a_tail_gets_at_most_its_limit_of_the_newest_and_counts_the_rest() -> No
     assert [e.data for e in taken.entries] == [b"%d" % n for n in range(92, 100)]
     assert taken.skipped == 92  # the ring holds the newest 8: they are what is shown
     again = cursor.take(buffer, 10)
-    assert again.entries == [] and again.skipped == 0
+    assert again.entries == []
+    assert again.skipped == 0
 
 
 def test_a_rare_subject_is_not_drowned_by_a_busy_one() -> None:

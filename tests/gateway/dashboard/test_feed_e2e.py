@@ -35,7 +35,8 @@ def test_the_page_and_its_files_are_served(gateway: RunningGateway) -> None:
         assert page.headers["content-type"] == "text/html; charset=utf-8"
         assert '<script src="/dashboard/dashboard.js"' in page.text
         assert "default-src 'self'" in page.headers["content-security-policy"]
-        assert "http://" not in page.text and "https://" not in page.text  # no CDN
+        assert "http://" not in page.text
+        assert "https://" not in page.text
     for name, kind in (("dashboard.js", "text/javascript"), ("dashboard.css", "text/css")):
         asset = gateway.http.get(f"/dashboard/{name}")
         assert asset.status_code == 200
@@ -94,7 +95,8 @@ def test_the_declines_shown_are_the_ones_the_payment_publisher_logged(
     assert payments.wait() == 0
     logged = payments.logs.where("Credit card declined")
     accepted = len(payments.logs.where("Credit card accepted"))
-    assert logged and accepted + len(logged) == 300
+    assert logged
+    assert accepted + len(logged) == 300
 
     def settled(events: list[SseEvent]) -> bool:
         tick = last_tick(events)
@@ -152,7 +154,8 @@ def test_the_tail_samples_a_flood_and_keeps_a_rare_subject(
     last = shown[-1]
     assert last["subject"] == f"{subject}.flood"
     assert last["data"] == {"n": 4999}  # the newest is always shown
-    assert last["encoding"] == "json" and last["size_bytes"] == len(b'{"n": 4999}')
+    assert last["encoding"] == "json"
+    assert last["size_bytes"] == len(b'{"n": 4999}')
     found = rare.wait_until(lambda e: any(x.name == "messages" for x in e), "the rare message")
     (batch,) = [e.data for e in found if e.name == "messages"]
     assert batch["skipped"] == 0
@@ -228,7 +231,8 @@ def test_replay_reads_a_stream_from_a_sequence_or_a_time(
     recent = gateway.http.get("/api/replay/RP", params={"start": "since:1h", "limit": "2"})
     assert [m["sequence"] for m in recent.json()["messages"]] == [1, 2]
     bad = gateway.http.get("/api/replay/RP", params={"start": "yesterday"})
-    assert bad.status_code == 400 and "start must be" in bad.json()["error"]
+    assert bad.status_code == 400
+    assert "start must be" in bad.json()["error"]
     missing = gateway.http.get("/api/replay/NOPE")
     assert missing.status_code == 404
 
@@ -243,7 +247,8 @@ def test_with_a_token_the_page_opens_and_its_data_needs_the_token(
     assert gw.http.get("/api/dashboard/tail").status_code == 401
     feed = sse(f"{gw.url}/api/dashboard/feed", {"access_token": "t0ken"})
     events = feed.wait_until(lambda e: bool(e), "the snapshot")
-    assert feed.status == 200 and events[0].name == "snapshot"
+    assert feed.status == 200
+    assert events[0].name == "snapshot"
     assert "t0ken" not in gw.proc.output()
 
 
@@ -274,7 +279,8 @@ def test_on_demand_the_bus_is_counted_only_while_a_page_is_open(
     assert not gw.proc.logs.where("Subscribed")
     feed = sse(f"{gw.url}/api/dashboard/feed")
     snapshot = feed.wait_until(bool, "the snapshot")[0].data
-    assert snapshot["mode"] == "on-demand" and snapshot["counting_since"]
+    assert snapshot["mode"] == "on-demand"
+    assert snapshot["counting_since"]
     (subscribed,) = gw.proc.logs.where("Subscribed", purpose="dashboard")
     assert subscribed["subjects"] == [">"]
     assert _no_responders(gw) == 504  # the dashboard's interest: the request waits it out
