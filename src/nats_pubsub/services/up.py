@@ -7,7 +7,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable
-from typing import IO
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 import msgspec
@@ -126,6 +126,24 @@ def copying_logger(name: str, level: str, console: bool, copy: IO[bytes]) -> Log
     return Logger(name, LogSink(lines), level=level)  # type: ignore[arg-type]  # write+flush
 
 
+def _say_running(log: Logger, stack: Stack, planned: dict[str, Any], console: bool) -> None:
+    """`Stack running`, with where the gateway and its dashboard are; on a terminal the
+    dashboard's address on a line of its own."""
+    gateway_url = stack.urls.get("gateway")
+    dashboard = getattr(planned.get("gateway"), "gateway_dashboard", "off") != "off"
+    dashboard_url = f"{gateway_url}/" if gateway_url and dashboard else None
+    log.info(
+        "Stack running; press Ctrl+C to stop",
+        services=list(stack.procs),
+        gateway_url=gateway_url,
+        dashboard_url=dashboard_url,
+    )
+    if console and dashboard_url:
+        log.flush()
+        with contextlib.suppress(OSError, ValueError):
+            print(f"Dashboard: {dashboard_url}", flush=True)
+
+
 async def run_up(
     settings: UpSettings,
     log: Logger,
@@ -160,11 +178,7 @@ async def run_up(
         log.warning("NATS server not reachable yet; services will keep retrying", url=mask_url(url))
     stack = Stack(planned, server.url if server else None, make_emitter(log, console, copy), log)
     await stack.start(stop)
-    log.info(
-        "Stack running; press Ctrl+C to stop",
-        services=list(stack.procs),
-        gateway_url=stack.urls.get("gateway"),
-    )
+    _say_running(log, stack, planned, console)
     failed = await stack.first_exit(stop)
     if failed:
         log.error(

@@ -52,12 +52,13 @@ CONSUMERS = (
     StackService("subscriber", "subscribe", {"hostname": "subscriber"}),
     # The message logger captures all the traffic: events and payments.
     StackService("logger", "monitor", {"subjects": (">",), "hostname": "message-logger"}),
+    # The HTTP gateway and its dashboard, which counts the traffic from the first message (its
+    # `>` subscription costs no-responders nothing here: the message logger holds `>` already).
+    StackService("gateway", "gateway", {"hostname": "gateway"}),
 )
 PRODUCERS = (
     StackService("publisher", "publish", {"hostname": "publisher"}),
     StackService("payments", "payments", {"hostname": "payment-publisher"}),
-    # HTTP clients publish through it: started and stopped with the producers.
-    StackService("gateway", "gateway", {"hostname": "gateway"}),
 )
 
 
@@ -73,7 +74,11 @@ def service_settings(service: StackService, up: UpSettings, url: str) -> BaseMod
         if value is not None:
             security[name] = value.resolve() if isinstance(value, Path) else value
     model = getattr(config, _MODELS[service.command])
-    own = {"gateway_port": up.gateway_port} if service.command == "gateway" else {}
+    own: dict[str, Any] = {}
+    if service.command == "gateway":
+        own["gateway_port"] = up.gateway_port
+        if "GATEWAY_DASHBOARD" not in os.environ:
+            own["gateway_dashboard"] = "always"
     settings: BaseModel = config.load_settings(
         model,
         None,  # errors name every flag: the service has no command line of its own

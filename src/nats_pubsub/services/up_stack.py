@@ -24,7 +24,6 @@ __all__ = ["Emit", "Stack"]
 Emit = Callable[[str | None, bytes], None]  # (service name, or None for up's own; JSON line)
 _SUBSCRIBED = b'"message":"Subscribed"'
 _GATEWAY_STARTING = b'"message":"NATS HTTP Gateway starting"'
-_GATEWAY_WAIT = 10.0
 _READY_TIMEOUT = 60.0
 
 
@@ -41,12 +40,11 @@ class Stack:
         self.procs: dict[str, asyncio.subprocess.Process] = {}
         self.urls: dict[str, str] = {}  # where a service listens, by name (the gateway)
         self._started: dict[str, asyncio.Event] = {}
-        self._listening: dict[str, asyncio.Event] = {}
         self._pumps: list[asyncio.Task[None]] = []
         self._waits: dict[asyncio.Task[int], str] = {}
 
     async def _spawn(self, service: StackService) -> asyncio.Event:
-        """Start `service`; the event is set once it has subscribed (a gateway: listens)."""
+        """Start `service`; the event is set once it has subscribed."""
         name, plan = service.name, self._planned[service.name]
         if self._server_url is not None:  # the services use the server `up` started
             plan = plan.model_copy(update={"nats_url": self._server_url})
@@ -54,7 +52,6 @@ class Stack:
         self.procs[name] = proc
         assert proc.stdout is not None
         subscribed, self._started[name] = asyncio.Event(), asyncio.Event()
-        self._listening[name] = subscribed
         started, emit, log, urls = self._started[name], self._emit, self._log, self.urls
         self._pumps.append(
             asyncio.create_task(_pump(name, proc.stdout, emit, started, subscribed, log, urls))
@@ -62,9 +59,9 @@ class Stack:
         return subscribed
 
     async def start(self, stop: asyncio.Event) -> None:
-        """The consumers, then the producers once every consumer has subscribed (not when
-        `stop` came first or a consumer exited; at most a minute of waiting), and a moment for
-        the gateway to say where it listens."""
+        """The consumers (the gateway among them: its dashboard subscribes), then the producers
+        once every consumer has subscribed (not when `stop` came first or a consumer exited; at
+        most a minute of waiting)."""
         ready = [await self._spawn(service) for service in CONSUMERS]
 
         async def all_subscribed() -> None:
@@ -82,9 +79,6 @@ class Stack:
         if not stop.is_set() and all(proc.returncode is None for proc in self.procs.values()):
             for service in PRODUCERS:
                 await self._spawn(service)
-            if "gateway" in self._listening:  # it says where it listens within a moment
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._listening["gateway"].wait(), _GATEWAY_WAIT)
 
     async def first_exit(self, stop: asyncio.Event) -> list[str]:
         """Wait for `stop` or a service's exit; the services that exited (none after `stop`)."""
@@ -131,9 +125,9 @@ async def _pump(
     urls: dict[str, str],
 ) -> None:
     """Show a child's output; `started` once it writes (its service runs, its signal handlers
-    are in place), `subscribed` once it has subscribed (a gateway: once it listens, its URL into
-    `urls`). Lines of any length are read (the child never blocks on its pipe); one over 1 MiB
-    is replaced by a WARNING saying so."""
+    are in place), `subscribed` once it has subscribed (a gateway: its dashboard; the URL it
+    listens on goes into `urls`). Lines of any length are read (the child never blocks on its
+    pipe); one over 1 MiB is replaced by a WARNING saying so."""
 
     def on_line(line: Line) -> None:
         if line.dropped:
@@ -149,7 +143,6 @@ async def _pump(
         if _GATEWAY_STARTING in line.data:
             with contextlib.suppress(msgspec.DecodeError, AttributeError):
                 urls[name] = str(msgspec.json.decode(line.data).get("url"))
-            subscribed.set()
         emit(name, line.data)
 
     await pump(stream, on_line, started)

@@ -168,3 +168,22 @@ def test_subjects_past_the_ring_limit_share_one_ring_and_still_match() -> None:
     taken = cursor.take(buffer, 10)
     assert [e.subject for e in taken.entries] == ["late.one"]
     assert len(buffer.rings()) == tail_mod.MAX_RINGS + 1
+
+
+def test_every_subject_gets_its_turn_in_a_tail() -> None:
+    """One tail on everything: a quiet subject's message is shown beside a busy one's newest."""
+    buffer = TailBuffer()
+    cursor = TailCursor(">", buffer)
+    buffer.add("events.dashboard", b"mine", None, 0)
+    for n in range(50):
+        buffer.add("events.test", b"%d" % n, None, n)
+        buffer.add("payments.x", b"%d" % n, None, n)
+    taken = cursor.take(buffer, 5)
+    assert [(e.subject, e.data) for e in taken.entries] == [
+        ("events.dashboard", b"mine"),
+        ("events.test", b"48"),
+        ("payments.x", b"48"),
+        ("events.test", b"49"),
+        ("payments.x", b"49"),
+    ]
+    assert taken.skipped == 101 - 5

@@ -2,10 +2,10 @@
 is shown of them.
 
 Every message seen goes into its subject's small ring (`TailBuffer.add`: one append). A watcher
-(`TailCursor`, one per open tail) takes, every half second, at most `limit` of the newest
-messages matching its filter that it has not been shown, and is told how many others matched
-meanwhile (`skipped`). So a browser gets a bounded number of messages whatever the rate, and a
-rare subject is not drowned by a busy one: each keeps its own ring.
+(`TailCursor`, one per open tail) takes, every half second, at most `limit` messages matching its
+filter that it has not been shown, each subject's newest first, and is told how many others
+matched meanwhile (`skipped`). So a browser gets a bounded number of messages whatever the rate,
+and a rare subject is not drowned by a busy one: each keeps its own ring and gets its turn.
 """
 
 from __future__ import annotations
@@ -105,9 +105,10 @@ class TailCursor:
         return hit
 
     def take(self, buffer: TailBuffer, limit: int) -> TailTake:
-        """The newest `limit` matching messages not offered before, and the count of the other
-        matching ones that arrived since the last take."""
-        fresh: list[TailEntry] = []
+        """At most `limit` matching messages not offered before, every subject's newest first
+        (then every subject's second newest, ...), and the count of the other matching ones
+        that arrived since the last take."""
+        by_subject: dict[str, list[TailEntry]] = {}
         arrived = 0
         for key, ring in buffer.rings():
             if key != _OVERFLOW and not self._match(key):
@@ -120,8 +121,23 @@ class TailCursor:
             else:
                 arrived += ring.count - self._counted.get(key, 0)
             self._counted[key] = ring.count
-            fresh.extend(new)
+            for entry in new:
+                by_subject.setdefault(entry.subject, []).append(entry)
         self._after = buffer.n
-        fresh.sort()
-        shown = fresh[-limit:] if limit > 0 else []
+        shown = _round_robin(list(by_subject.values()), limit)
         return TailTake(shown, max(0, arrived - len(shown)))
+
+
+def _round_robin(queues: list[list[TailEntry]], limit: int) -> list[TailEntry]:
+    """Up to `limit` entries, newest of each queue first, busiest-recent queue first; in order
+    of arrival."""
+    queues.sort(key=lambda q: -q[-1].n)
+    chosen: list[TailEntry] = []
+    while len(chosen) < limit and queues:
+        for queue in queues:
+            chosen.append(queue.pop())
+            if len(chosen) == limit:
+                break
+        queues = [q for q in queues if q]
+    chosen.sort()
+    return chosen
