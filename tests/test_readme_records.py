@@ -42,6 +42,7 @@ ROWS = {
     "gateway/api_messages.py": "gateway",
     "gateway/api_consumers.py": "gateway",
     "gateway/ws.py": "gateway",
+    "gateway/dashboard/feed.py": "gateway",
 }
 
 

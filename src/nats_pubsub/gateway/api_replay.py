@@ -17,8 +17,8 @@ __all__ = ["ReplayResponse", "replay"]
 
 
 class ReplayResponse(msgspec.Struct):
-    """A page of a stream's messages, oldest first; `next_sequence` continues after it (None
-    when the stream had no more)."""
+    """A page of a stream's messages, oldest first; `next_sequence` is where the next page
+    starts when this one was full (None when the stream ended within it)."""
 
     stream: str
     subject: str
