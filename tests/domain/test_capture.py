@@ -214,12 +214,15 @@ def test_any_nesting_is_captured_without_raising(depth: int, opener: bytes) -> N
         ("_INBOX.abc.1", True),
         ("$JS.API.STREAM.INFO.orders", True),
         ("$JS.ACK.orders.x", False),
+        ("$SRV.STATS", True),
+        ("$SRV.PING.nats-pubsub-gateway.abc", True),
         ("events.test", False),
         ("_INBOX", False),
     ],
 )
 def test_default_ignore_list(subject: str, ignored: bool) -> None:
-    """By default inbox replies and JetStream API calls are ignored, nothing else."""
+    """By default inbox replies, JetStream API calls and service API discovery are ignored,
+    nothing else."""
     assert is_ignored(subject, DEFAULT_IGNORE) is ignored
 
 
@@ -267,3 +270,19 @@ def test_stats_bound_the_subjects_tracked() -> None:
     assert len(snap["subjects"]) == 3
     assert snap["other"] == {"messages": 97, "bytes": 97}
     assert snap["total_messages"] == 100
+
+
+def test_stats_counters_for_the_service_api() -> None:
+    stats = SubjectStats(started=0.0)
+    stats.add("a", 10, "INFO")
+    stats.add("b", 5, "ERROR")
+    stats.logged, stats.ignored = 2, 7
+    assert stats.counters() == {
+        "captured": 2,
+        "captured_bytes": 15,
+        "logged": 2,
+        "ignored": 7,
+        "errors": 1,
+        "warnings": 0,
+        "subjects": 2,
+    }

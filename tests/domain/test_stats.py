@@ -159,3 +159,22 @@ def test_publish_stats_count_permission_errors_as_errors() -> None:
     stats.count_permission_error()
     snap = stats.snapshot()
     assert (snap["total_errors"], snap["permission_errors"]) == (3, 2)
+
+
+def test_receive_stats_counters_leave_the_latency_window_alone() -> None:
+    """The service API's counters: counts only, and asking for them changes nothing."""
+    stats = ReceiveStats()
+    stats.valid = 4
+    stats.received_bytes = 400
+    stats.reject("schema")
+    stats.latency.add(2.0)
+    assert stats.counters() == {
+        "received": 5,
+        "valid": 4,
+        "invalid": 1,
+        "lost": 0,
+        "duplicates": 0,
+        "out_of_order": 0,
+        "received_bytes": 400,
+    }
+    assert stats.snapshot()["latency_samples"] == 1

@@ -164,7 +164,7 @@ def payments(
 @click.option(
     "--ignore",
     multiple=True,
-    help="Subject not to capture, repeatable (adds to _INBOX.>, $JS.API.>)",
+    help="Subject not to capture, repeatable (adds to _INBOX.>, $JS.API.>, $SRV.>)",
 )
 @click.option("--max-payload-bytes", type=int, help="Longest payload shown in a record")
 def monitor(

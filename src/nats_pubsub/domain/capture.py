@@ -28,7 +28,9 @@ __all__ = [
     "should_log",
 ]
 
-DEFAULT_IGNORE: Final = ("_INBOX.>", "$JS.API.>")
+# Replies, JetStream API calls and the NATS service API's discovery (the dashboard asks it every
+# second): plumbing, not traffic.
+DEFAULT_IGNORE: Final = ("_INBOX.>", "$JS.API.>", "$SRV.>")
 ERROR_STATUSES: Final = frozenset({"declined", "failed", "error"})
 EXTRACTED_FIELDS: Final = (
     "transaction_id",
@@ -223,6 +225,18 @@ class SubjectStats:
     def per_subject(self) -> dict[str, tuple[int, int]]:
         """(messages, bytes) for every tracked subject; untracked ones are only in the totals."""
         return {name: (entry[0], entry[1]) for name, entry in self._subjects.items()}
+
+    def counters(self) -> dict[str, int]:
+        """What the service API's STATS shows: totals only, no ranking of subjects."""
+        return {
+            "captured": self.messages,
+            "captured_bytes": self.bytes,
+            "logged": self.logged,
+            "ignored": self.ignored,
+            "errors": self.by_level.get("ERROR", 0),
+            "warnings": self.by_level.get("WARNING", 0),
+            "subjects": len(self._subjects),
+        }
 
     def snapshot(self, top: int = 10, now: float | None = None) -> dict[str, Any]:
         """The fields of a `Monitor metrics` record: totals and the `top` busiest subjects."""

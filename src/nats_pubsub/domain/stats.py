@@ -180,6 +180,19 @@ class ReceiveStats:
         self.invalid += 1
         self.invalid_by_reason[reason] += 1
 
+    def counters(self) -> dict[str, int]:
+        """What the service API's STATS shows: counts only (the latency window is left alone)."""
+        sequences = self.sequences
+        return {
+            "received": self.valid + self.invalid,
+            "valid": self.valid,
+            "invalid": self.invalid,
+            "lost": sequences.lost,
+            "duplicates": sequences.duplicates,
+            "out_of_order": sequences.out_of_order,
+            "received_bytes": self.received_bytes,
+        }
+
     def snapshot(self) -> dict[str, object]:
         """The fields of a `Subscriber metrics` record; resets the latency window."""
         uptime = time.monotonic() - self.started
