@@ -177,7 +177,7 @@ def test_every_panel_shows_what_the_stack_really_did(
     page.wait(
         "(n) => { const row = document.querySelector("
         "'#streams-rows tr.stream[data-stream=EVENTS]');"
-        " return row && row.children[1].textContent === n; }",
+        " return row && row.querySelector('.count').textContent === n; }",
         f"{state['messages']:,}",
     )
     page.wait("() => document.querySelector(\"#streams-rows tr[data-consumer='subscriber']\")")

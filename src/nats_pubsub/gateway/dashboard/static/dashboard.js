@@ -118,6 +118,9 @@
     state.services = snap.services;
     state.streams = snap.streams;
     $("version").textContent = "gateway " + snap.version;
+    const since = snap.counting_since ? "Counting since " + clock(snap.counting_since) : "";
+    $("counting").textContent =
+      since + (snap.mode === "on-demand" ? " (while a page is open: GATEWAY_DASHBOARD=on-demand)." : ".");
     renderAll();
   }
 
@@ -333,16 +336,17 @@
     const rows = [];
     if (panel) {
       for (const s of panel.streams) {
+        const consumers = s.consumers.length + s.more_consumers;
         rows.push(
           el(
             "tr",
             { class: "stream", "data-stream": s.name, title: s.subjects.join(", ") },
-            el("td", { text: s.name + "  " }, el("span", { class: "muted small", text: s.subjects.join(", ") })),
-            el("td", { class: "num", text: number.format(s.messages) }),
-            el("td", { class: "num", text: bytes(s.bytes) }),
+            el("td", {}, el("div", { text: s.name }), el("div", { class: "muted small", text: s.subjects.join(", ") })),
+            el("td", { class: "num" }, el("div", { class: "count", text: number.format(s.messages) }), el("div", { class: "muted small", text: bytes(s.bytes) })),
             el("td", { class: "num", text: "" }),
             el("td", { class: "num", text: "" }),
-            el("td", { text: s.consumers.length ? "" : "no consumers" }),
+            el("td", { class: "num", text: "" }),
+            el("td", { class: "muted small", text: consumers === 1 ? "1 consumer" : consumers + " consumers" }),
           ),
         );
         for (const c of s.consumers) {
@@ -351,10 +355,10 @@
               "tr",
               { class: "consumer", "data-stream": s.name, "data-consumer": c.name, "data-health": c.status, title: c.issue || "" },
               el("td", { class: "mono", text: c.name }),
-              el("td", { class: "num muted", text: "lag " + number.format(c.lag) }),
               el("td", { class: "num", text: "" }),
               el("td", { class: "num", text: number.format(c.pending) }),
               el("td", { class: "num", text: number.format(c.ack_pending) }),
+              el("td", { class: "num", text: number.format(c.lag) }),
               el("td", {}, el("span", { class: "health " + c.status, text: c.status })),
             ),
           );
