@@ -157,7 +157,7 @@ def test_up_sends_no_credentials_to_a_plain_server(
     assert up.logs.where("Using the NATS server already running"), up.output()
     # A consumer that failed stops the start: the producers are never started.
     [running] = up.logs.where("Stack running; press Ctrl+C to stop")
-    assert running["services"] == ["subscriber", "logger"], up.output()
+    assert running["services"] == ["subscriber", "logger", "gateway"], up.output()
     assert up.logs.where("Could not connect to NATS"), up.output()
     assert all(
         "does not offer TLS" in r["error"] for r in up.logs.where("Could not connect to NATS")
