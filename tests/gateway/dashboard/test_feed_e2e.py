@@ -281,7 +281,7 @@ def test_on_demand_the_bus_is_counted_only_while_a_page_is_open(
     snapshot = feed.wait_until(bool, "the snapshot")[0].data
     assert snapshot["mode"] == "on-demand"
     assert snapshot["counting_since"]
-    (subscribed,) = gw.proc.logs.where("Subscribed", purpose="dashboard")
+    (subscribed,) = gw.proc.logs.wait_for("Subscribed")
     assert subscribed["subjects"] == [">"]
     assert _no_responders(gw) == 504  # the dashboard's interest: the request waits it out
     feed.close()
@@ -289,7 +289,9 @@ def test_on_demand_the_bus_is_counted_only_while_a_page_is_open(
     assert _no_responders(gw) == 503
     again = sse(f"{gw.url}/api/dashboard/feed").wait_until(bool, "a new snapshot")[0].data
     assert again["counting_since"] > snapshot["counting_since"]  # counts start afresh
-    assert len(gw.proc.logs.where("Subscribed", purpose="dashboard")) == 2
+    gw.proc.logs.wait_for(
+        lambda r: r.get("purpose") == "dashboard" and r["message"] == "Subscribed", 2
+    )
 
 
 def test_always_counts_from_the_start(
