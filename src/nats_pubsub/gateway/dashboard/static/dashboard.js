@@ -7,6 +7,7 @@
   const WINDOW = 300; // seconds shown by the charts
   const TOP_SUBJECTS = 6; // subjects drawn in the rate chart; the rest are summed as "others"
   const TAIL_KEEP = 200; // tail rows kept on the page
+  const SMOOTH = 5; // seconds each point of the rate chart averages
   const COLORS = ["#2f7de1", "#e0672b", "#17a589", "#a557d6", "#d4a017", "#d6457a", "#7f8c8d"];
   const SVG_NS = "http://www.w3.org/2000/svg";
 
@@ -195,7 +196,18 @@
       anyOther = anyOther || rest > 0;
     }
     if (anyOther) series.push(others);
+    for (const s of series) s.points = smooth(s.points);
     return series;
+  }
+
+  function smooth(points) {
+    // Each point: the average of the last SMOOTH seconds (a few messages a second otherwise
+    // draw as a saw tooth).
+    let sum = 0;
+    return points.map(([t, v], i) => {
+      sum += v - (i >= SMOOTH ? points[i - SMOOTH][1] : 0);
+      return [t, sum / Math.min(i + 1, SMOOTH)];
+    });
   }
 
   function renderRates() {
@@ -207,7 +219,7 @@
     const series = rateSeries();
     lineChart($("rate-chart"), series);
     const legend = series.map((s) => {
-      const current = s.points.length ? s.points[s.points.length - 1][1] : 0;
+      const current = s.points.length ? Math.round(s.points[s.points.length - 1][1] * 10) / 10 : 0;
       const total = s.name === "others" ? null : state.totals[s.name] || 0;
       const swatch = el("span", { class: "swatch" });
       swatch.style.background = s.color;
