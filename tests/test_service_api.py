@@ -11,6 +11,7 @@ from nats_pubsub.domain.service_api import (
     ServiceBook,
     ServiceSeen,
     parse_stats,
+    service_counters,
     status_subject,
 )
 
@@ -112,3 +113,36 @@ def test_the_status_endpoint_subject() -> None:
     assert (
         status_subject("nats-pubsub-gateway", "abc") == "nats-pubsub.status.nats-pubsub-gateway.abc"
     )
+
+
+def test_each_service_shows_its_own_counters() -> None:
+    from nats_pubsub.domain.capture import SubjectStats
+    from nats_pubsub.domain.stats import ConsumeStats, PublishStats, ReceiveStats
+    from nats_pubsub.domain.transactions import PaymentStats, TransactionFactory
+
+    publish = PublishStats(jetstream=True)
+    publish.published, publish.published_bytes, publish.errors, publish.duplicates = 9, 900, 1, 2
+    assert service_counters(publish=publish) == {
+        "published": 9,
+        "published_bytes": 900,
+        "publish_errors": 1,
+        "duplicates": 2,
+    }
+    payments = PaymentStats(started=0.0)
+    factory = TransactionFactory("p", seed=1)
+    for declined in (True, False, False, False):
+        payments.count(factory.next("2026-01-01T00:00:00Z", declined))
+    assert service_counters(payments=payments) == {
+        "accepted": 3,
+        "declined": 1,
+        "decline_rate": 0.25,
+        "publish_errors": 0,
+    }
+    receive, consume = ReceiveStats(), ConsumeStats()
+    receive.valid, consume.acked = 3, 3
+    found = service_counters(receive=receive, consume=consume)
+    assert (found["received"], found["valid"], found["js_acked"]) == (3, 3, 3)
+    capture = SubjectStats(started=0.0)
+    capture.add("a", 1, "ERROR")
+    assert service_counters(capture=capture)["errors"] == 1
+    assert service_counters() == {}

@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as installed_version
 from typing import Any, Final
 
 import msgspec
@@ -24,7 +26,7 @@ from nats_pubsub.connection.core import Connection
 from nats_pubsub.connection.error_map import CLIENT_ERRORS, map_error
 from nats_pubsub.domain.service_api import status_subject
 
-__all__ = ["Announcement", "announce", "gather"]
+__all__ = ["Announcement", "announce", "gather", "package_version"]
 
 Counters = Callable[[], dict[str, Any]]
 _DEFAULT_VERSION: Final = "0.0.0"
@@ -48,16 +50,24 @@ class Announcement:
             await self._service.stop()
 
 
+def package_version() -> str:
+    """This package's version (a semantic version, as the service API wants)."""
+    try:
+        return installed_version("nats-pubsub")
+    except PackageNotFoundError:
+        return _DEFAULT_VERSION
+
+
 async def announce(
     conn: Connection,
     name: str,
-    version: str,
     description: str,
     metadata: dict[str, str],
     counters: Counters,
+    version: str | None = None,
 ) -> Announcement:
     """Answer the service API as `name` (ADR-32: letters, digits, `-`, `_`), with `counters()`
-    read at each STATS request and each `status` request."""
+    read at each STATS request and each `status` request; `version`: this package's."""
 
     def stats_data(_: Any) -> dict[str, Any]:
         return counters()
@@ -69,7 +79,7 @@ async def announce(
         service = await micro.add_service(
             conn.client,
             name=name,
-            version=version or _DEFAULT_VERSION,
+            version=version or package_version(),
             description=description,
             metadata=metadata,
             stats_handler=stats_data,

@@ -13,7 +13,10 @@ from typing import Any, Final
 
 import msgspec
 
+from nats_pubsub.domain.capture import SubjectStats
+from nats_pubsub.domain.stats import ConsumeStats, PublishStats, ReceiveStats
 from nats_pubsub.domain.timeutil import parse_timestamp_ns
+from nats_pubsub.domain.transactions import PaymentStats
 
 __all__ = [
     "FORGET_AFTER",
@@ -24,6 +27,7 @@ __all__ = [
     "ServiceRow",
     "ServiceSeen",
     "parse_stats",
+    "service_counters",
     "status_subject",
 ]
 
@@ -42,6 +46,39 @@ _MAX_SERVICES: Final = 500
 _MAX_STAT_KEYS: Final = 24
 
 _decode = msgspec.json.Decoder(dict[str, Any]).decode
+
+
+def service_counters(
+    *,
+    publish: PublishStats | None = None,
+    receive: ReceiveStats | None = None,
+    payments: PaymentStats | None = None,
+    capture: SubjectStats | None = None,
+    consume: ConsumeStats | None = None,
+) -> dict[str, int | float]:
+    """A service's own counters as its STATS answer shows them: what it published, received,
+    captured, accepted or declined, and (JetStream) what it acknowledged. Reading them changes
+    nothing (no latency window is reset)."""
+    found: dict[str, int | float] = {}
+    if publish is not None:
+        found["published"] = publish.published
+        found["published_bytes"] = publish.published_bytes
+        found["publish_errors"] = publish.errors + publish.permission_errors
+        if publish.jetstream:
+            found["duplicates"] = publish.duplicates
+    if payments is not None:
+        total = payments.accepted + payments.declined
+        found["accepted"] = payments.accepted
+        found["declined"] = payments.declined
+        found["decline_rate"] = round(payments.declined / total, 4) if total else 0.0
+        found["publish_errors"] = payments.errors
+    if receive is not None:
+        found.update(receive.counters())
+    if capture is not None:
+        found.update(capture.counters())
+    if consume is not None:
+        found.update(consume.snapshot())  # js_acked, js_naked, js_redelivered, js_dead_lettered
+    return found
 
 
 def status_subject(name: str, instance: str) -> str:

@@ -117,10 +117,10 @@ async def _connect(
         gw.announcement = await announce(
             conn,
             SERVICE_NAMES["gateway"],
-            gw.version,
             "NATS over HTTP, WebSocket and Server-Sent Events, and the live dashboard",
             {"hostname": settings.hostname, "url": url},
             gw.counters,
+            gw.version,
         )
     except NatsError as exc:  # e.g. not allowed to subscribe to $SRV.>: the rest still works
         log.warning("Service API not answered", error=str(exc))
