@@ -96,9 +96,7 @@ def _metrics(gw: Gateway) -> None:
     gw.metric_sources = sources
 
 
-async def _connect(
-    gw: Gateway, settings: Any, log: Logger, stop: asyncio.Event, url: str
-) -> None:
+async def _connect(gw: Gateway, settings: Any, log: Logger, stop: asyncio.Event, url: str) -> None:
     options = connect_options(settings)
     conn = await connect(options, name=f"gateway-{settings.hostname}", log=log, stop=stop)
     api = JsApi(conn)

@@ -18,9 +18,9 @@ import pytest
 
 from nats_pubsub.server.embedded import EmbeddedServer
 from nats_pubsub.testing import ServiceProcess
-from tests.conftest import CliFactory
 from tests.gateway.conftest import RunningGateway, nats_call, start_gateway
-from tests.gateway.dashboard.browser import REPO, Watched, launch, off_loop
+from tests.helpers.browser import REPO, Watched, launch, off_loop
+from tests.helpers.fixtures import CliFactory
 
 pytestmark = pytest.mark.e2e
 

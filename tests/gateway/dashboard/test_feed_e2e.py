@@ -10,9 +10,9 @@ import msgspec
 import pytest
 
 from nats_pubsub.server.embedded import EmbeddedServer
-from tests.conftest import CliFactory, publish_raw
 from tests.gateway.conftest import RunningGateway, add_stream, js_publish, nats_call, start_gateway
-from tests.gateway.dashboard.conftest import SseEvent, SseReader, last_tick
+from tests.helpers.fixtures import CliFactory, publish_raw
+from tests.helpers.sse import SseEvent, SseReader, last_tick
 
 pytestmark = pytest.mark.e2e
 
@@ -256,7 +256,7 @@ def test_the_dashboard_waits_for_nats_with_a_503(
     run_cli: CliFactory, nats_server: EmbeddedServer
 ) -> None:
     """While NATS is down the page still loads and the feed says why it cannot start."""
-    from tests.conftest import free_port
+    from tests.helpers.fixtures import free_port
 
     gw = start_gateway(run_cli, f"nats://127.0.0.1:{free_port()}", connected=False)
     assert gw.http.get("/").status_code == 200

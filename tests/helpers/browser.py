@@ -17,7 +17,7 @@ from typing import Any, NoReturn, TypeVar
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("ARTIFACTS_DIR", REPO / "tmp" / "artifacts"))
 CHROMIUM_ARGS = [
@@ -30,6 +30,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 T = TypeVar("T")
+
+__all__ = ["ARTIFACTS", "CHROMIUM", "REPO", "Watched", "launch", "off_loop", "unavailable"]
 
 
 def unavailable(install: str) -> NoReturn:
