@@ -34,6 +34,7 @@ ROWS = {
     "services/replay.py": "replay",
     "connection/replay_feed.py": "replay",
     "services/streams_admin.py": "streams",
+    "services/discovery.py": "services",
     "services/nats_server.py": "server",
     "services/up.py": "up",
     "services/up_stack.py": "up",

@@ -16,6 +16,7 @@ from nats_pubsub.config import (
     PublisherSettings,
     ReplaySettings,
     ServerSettings,
+    ServicesSettings,
     StreamsSettings,
     SubscriberSettings,
     UpSettings,
@@ -33,6 +34,7 @@ MODELS: dict[str, Any] = {
     "up": UpSettings,
     "replay": ReplaySettings,
     "streams": StreamsSettings,
+    "services": ServicesSettings,
     "gateway": GatewaySettings,
 }
 WITHOUT_SETTINGS = {"health", "bench"}  # no settings model: plain click options

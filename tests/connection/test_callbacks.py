@@ -41,6 +41,21 @@ def test_permission_error_is_an_error_record_and_counted() -> None:
     assert (events.permission_errors, calls) == (1, [1])
 
 
+def test_a_refused_service_api_subscription_is_one_warning_and_not_counted() -> None:
+    """The service API's subscriptions refused: said once, with what to do; the service's own
+    permission counter (a publisher's failed publishes) is left alone."""
+    events, stream = _events()
+    calls: list[int] = []
+    events.on_permission_error = lambda: calls.append(1)
+    for subject in ("$srv.ping", "$srv.ping.nats-pubsub-publisher", "nats-pubsub.status.x.y"):
+        text = f'permissions violation for subscription to "{subject}"'
+        events.error(NatsPermissionError(text), reconnecting=False)
+    [record] = _records(stream)
+    assert (record["level"], record["message"]) == ("WARNING", "Service API not allowed")
+    assert "SERVICE_API=false" in record["hint"]
+    assert (events.service_api_refused, events.permission_errors, calls) == (3, 0, [])
+
+
 def test_slow_consumer_drops_are_summarised() -> None:
     """Hundreds of dropped messages: one record at once, the rest summed at flush."""
     events, stream = _events()

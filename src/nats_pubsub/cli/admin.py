@@ -1,4 +1,5 @@
-"""The `nats-pubsub` commands around the services: server, up, health, replay, streams."""
+"""The `nats-pubsub` commands around the services: server, up, health, replay, streams,
+services."""
 
 from __future__ import annotations
 
@@ -18,7 +19,13 @@ from nats_pubsub.cli.options import (
     fail,
     stderr_logger,
 )
-from nats_pubsub.config import ReplaySettings, ServerSettings, StreamsSettings, UpSettings
+from nats_pubsub.config import (
+    ReplaySettings,
+    ServerSettings,
+    ServicesSettings,
+    StreamsSettings,
+    UpSettings,
+)
 from nats_pubsub.errors import ConfigError, EmbeddedServerError, PortInUseError
 from nats_pubsub.launch import is_console, make_logger
 from nats_pubsub.lifecycle import run_service
@@ -204,4 +211,18 @@ def streams(as_json: bool, ensure: bool, **options: Any) -> None:
     sys.exit(code)
 
 
-ADMIN_COMMANDS = (server, up, health, replay, streams)
+@click.command()
+@connection_options
+@connect_timeout_option
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table")
+@click.option("--wait", type=float, help="Seconds to collect answers [default 1]")
+def services(as_json: bool, **options: Any) -> None:
+    """List the services answering the NATS service API ($SRV.STATS): host, uptime, counters."""
+    from nats_pubsub.services.discovery import run_services
+
+    settings: ServicesSettings = build_settings(ServicesSettings, **common_overrides(**options))
+    log = stderr_logger("nats-services", settings.log_format, settings.log_level)
+    sys.exit(run_service(lambda stop: run_services(settings, log, stop, as_json=as_json), log))
+
+
+ADMIN_COMMANDS = (server, up, health, replay, streams, services)

@@ -71,11 +71,13 @@ _FLAGS = {
     "gateway_tls_cert": "--tls-cert",
     "gateway_tls_key": "--tls-key",
     "gateway_dashboard": "--dashboard",
+    "wait": "--wait",
 }
 # Fields set by a flag only: error messages name just the flag.
 _FLAG_ONLY = frozenset(
     {
         "count",
+        "wait",
         "timeout",
         "seed",
         "decline_rate",
@@ -130,6 +132,8 @@ class CommonSettings(CommonProperties, SecuritySettings, BaseSettings):
     # The /metrics, /healthz and /readyz endpoint: off unless a port is given.
     metrics_port: int | None = Field(default=None, ge=0, le=65535)
     metrics_host: str = "127.0.0.1"  # containers set 0.0.0.0 (deploy/Dockerfile)
+    # Answer the NATS service API ($SRV.PING, $SRV.INFO, $SRV.STATS) while running.
+    service_api: bool = True
 
     @field_validator("nats_url")
     @classmethod

@@ -30,6 +30,7 @@ __all__ = [
     "PublisherSettings",
     "ReplaySettings",
     "ServerSettings",
+    "ServicesSettings",
     "StreamsSettings",
     "SubscriberSettings",
     "UpSettings",
@@ -262,3 +263,12 @@ class StreamsSettings(CommonSettings):
     hostname: str = "streams"
     connect_timeout: float = Field(default=ONE_SHOT_CONNECT_TIMEOUT, gt=0)
     stream_replicas: int = Field(default=1, ge=1, le=5)
+
+
+class ServicesSettings(CommonSettings):
+    """`nats-pubsub services`: who answers the NATS service API."""
+
+    hostname: str = "services"
+    connect_timeout: float = Field(default=ONE_SHOT_CONNECT_TIMEOUT, gt=0)
+    # Seconds to collect answers (a quarter of a second without a new one ends it sooner).
+    wait: float = Field(default=1.0, gt=0, le=60)

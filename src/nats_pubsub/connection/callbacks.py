@@ -36,6 +36,20 @@ _CLOSED_BY_SERVER_HINT = (
 )
 
 
+# A subscription the NATS service API needs ($SRV.PING, ..., and our `status` endpoint),
+# refused by the server (the error text comes lower-cased).
+_SERVICE_API_SUBSCRIPTIONS = ('subscription to "$srv.', 'subscription to "nats-pubsub.status.')
+_SERVICE_API_HINT = (
+    "this user may not subscribe to $SRV.>, so NATS tools and the dashboard cannot find the "
+    "service: allow subscribing to $SRV.> and publishing to _INBOX.>, or set SERVICE_API=false"
+)
+
+
+def _refuses_service_api(text: str) -> bool:
+    lowered = text.lower()
+    return any(part in lowered for part in _SERVICE_API_SUBSCRIPTIONS)
+
+
 def is_power_of_two(n: int) -> bool:
     """True for 1, 2, 4, 8...: the attempts worth a log record on a log scale."""
     return n > 0 and n & (n - 1) == 0
@@ -51,6 +65,7 @@ class ConnectionEvents:
         self.errors = 0
         self.failed_reconnects = 0
         self.permission_errors = 0
+        self.service_api_refused = 0  # subscriptions to $SRV.… the server refused
         self.slow_consumer_dropped = 0
         self.closing = False
         self.server_slow_consumer = False  # the server said we were too slow: name it on reconnect
@@ -70,6 +85,11 @@ class ConnectionEvents:
                 self._log.warning(
                     "Reconnect attempt failed", attempts=self.failed_reconnects, error=str(exc)
                 )
+            return
+        if isinstance(exc, NatsPermissionError) and _refuses_service_api(str(exc)):
+            self.service_api_refused += 1  # not the service's own work: said once, not counted
+            if self.service_api_refused == 1:
+                self._log.warning("Service API not allowed", error=str(exc), hint=_SERVICE_API_HINT)
             return
         if isinstance(exc, NatsPermissionError):
             self.permission_errors += 1

@@ -1,5 +1,6 @@
-"""Every long-running service answers the NATS service API (ADR-32) while it runs, so the
-dashboard, `nats-pubsub services` and `nats micro ls` find it, with its own counters."""
+"""A long-running service's counters, handed out: to its metrics endpoint (when it has one) and
+to the NATS service API (ADR-32), which it answers while it runs, so the dashboard,
+`nats-pubsub services` and `nats micro ls` find it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from nats_pubsub.connection.service_api import Announcement, announce
 from nats_pubsub.domain.service_api import SERVICE_NAMES, service_counters
 from nats_pubsub.errors import NatsError
 from nats_pubsub.logs.logger import Logger
+from nats_pubsub.observability.health import expose
 
 __all__ = ["announce_service"]
 
@@ -23,17 +25,20 @@ _DESCRIPTIONS: Final = {
 
 
 async def announce_service(
-    conn: Connection, command: str, hostname: str, log: Logger, **stats: Any
+    conn: Connection, command: str, settings: Any, log: Logger, **stats: Any
 ) -> Announcement | None:
-    """Answer the service API as the service `command` runs, its counters read from `stats`
-    (publish=, receive=, payments=, capture=, consume=); None, with a WARNING, when it cannot
-    (e.g. not allowed to subscribe to `$SRV.>`): the service itself runs on."""
+    """Expose the service's counters (`stats`: publish=, receive=, payments=, capture=,
+    consume=) to its metrics endpoint, and answer the service API as `command` unless
+    SERVICE_API=false; None, with a WARNING, when it cannot: the service itself runs on."""
+    expose(conn, **stats)
+    if not settings.service_api:
+        return None
     try:
         return await announce(
             conn,
             SERVICE_NAMES[command],
             _DESCRIPTIONS[command],
-            {"hostname": hostname},
+            {"hostname": settings.hostname},
             partial(service_counters, **stats),
         )
     except NatsError as exc:

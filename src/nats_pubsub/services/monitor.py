@@ -14,7 +14,7 @@ from nats_pubsub.errors import NatsError
 from nats_pubsub.lifecycle import time_left
 from nats_pubsub.logs.bounds import bound_values
 from nats_pubsub.logs.logger import Logger
-from nats_pubsub.observability.health import expose
+from nats_pubsub.services.announce import announce_service
 from nats_pubsub.services.inbox import Handler, Inbox
 from nats_pubsub.services.options import consume_options
 
@@ -165,7 +165,7 @@ async def run_monitor(settings: MonitorSettings, log: Logger, stop: asyncio.Even
         jetstream=settings.jetstream,
         **bound,
     )
-    expose(conn, capture=stats, consume=inbox.stats)
+    await announce_service(conn, "monitor", settings, log, capture=stats, consume=inbox.stats)
     timed_out = await inbox.serve(
         stop,
         reached,

@@ -22,7 +22,7 @@ from nats_pubsub.domain.transactions import (
 from nats_pubsub.errors import NatsError
 from nats_pubsub.lifecycle import Pacer
 from nats_pubsub.logs.logger import Logger
-from nats_pubsub.observability.health import expose
+from nats_pubsub.services.announce import announce_service
 from nats_pubsub.services.options import publish_options
 from nats_pubsub.services.outbox import (
     FailedCallback,
@@ -108,7 +108,7 @@ async def run_payments(settings: PaymentSettings, log: Logger, stop: asyncio.Eve
         source=settings.hostname,
         jetstream=settings.jetstream,
     )
-    expose(conn, payments=stats)
+    await announce_service(conn, "payments", settings, log, payments=stats)
     try:
         await _publish(factory, policy, pacer, outbox, count, stop)
     finally:

@@ -25,7 +25,7 @@ from nats_pubsub.errors import NatsError
 from nats_pubsub.lifecycle import Pacer
 from nats_pubsub.logs.lines import DIGITS, INT, Fill
 from nats_pubsub.logs.logger import Logger
-from nats_pubsub.observability.health import expose
+from nats_pubsub.services.announce import announce_service
 from nats_pubsub.services.options import publish_options
 from nats_pubsub.services.outbox import Outbox, PubAckInfo
 from nats_pubsub.services.publish_runs import (
@@ -236,7 +236,7 @@ async def run_publisher(
         source=settings.hostname,
         jetstream=settings.jetstream,
     )
-    expose(conn, publish=stats)
+    await announce_service(conn, "publish", settings, log, publish=stats)
     try:
         if pacer.interval == 0:
             await flood(runs, outbox, factory, count, stop, pacer, log)

@@ -24,7 +24,7 @@ from nats_pubsub.logs.bounds import bound_values
 from nats_pubsub.logs.logger import Logger
 from nats_pubsub.logs.loss import LossWatch
 from nats_pubsub.logs.unknown_fields import UnknownFieldNames
-from nats_pubsub.observability.health import expose
+from nats_pubsub.services.announce import announce_service
 from nats_pubsub.services.inbox import Handler, Inbox
 from nats_pubsub.services.options import consume_options
 
@@ -212,7 +212,7 @@ async def run_subscriber(settings: SubscriberSettings, log: Logger, stop: asynci
         jetstream=settings.jetstream,
         **bound,
     )
-    expose(conn, receive=stats, consume=inbox.stats)
+    await announce_service(conn, "subscribe", settings, log, receive=stats, consume=inbox.stats)
     timed_out = await inbox.serve(
         stop,
         reached,
