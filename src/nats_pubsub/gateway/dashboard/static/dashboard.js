@@ -153,7 +153,7 @@
     const rows = state.services.map((s) => {
       const counters = el("td", { class: "counters" });
       for (const [key, value] of Object.entries(s.stats)) {
-        const shown = typeof value === "number" ? compact.format(value) : String(value);
+        const shown = typeof value !== "number" ? String(value) : Math.abs(value) >= 10000 ? compact.format(value) : number.format(value);
         counters.append(el("span", { class: "chip", title: key + ": " + value }, key.replace(/_/g, " ") + " ", el("b", { text: shown })));
       }
       const status = s.status === "up" ? "up" : "gone " + duration(s.last_seen_seconds) + " ago";
