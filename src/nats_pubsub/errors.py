@@ -5,6 +5,7 @@ NatsPubsubError
 ├── InvalidMessageError         a received payload breaks the message schema
 ├── EmbeddedServerError         the bundled nats-server could not start
 │   └── PortInUseError          its client or monitoring port is taken
+├── ChaosError                  a chaos soak could not run (a service did not start, ...)
 └── NatsError                   anything the NATS client reported (connection/error_map.py)
     ├── NatsConnectError        no server could be reached or the handshake failed
     │   ├── NatsAuthError       the server refused our credentials or TLS
@@ -29,6 +30,7 @@ NatsPubsubError
 from __future__ import annotations
 
 __all__ = [
+    "ChaosError",
     "ConfigError",
     "ConsumerNotFound",
     "EmbeddedServerError",
@@ -62,6 +64,10 @@ class NatsPubsubError(Exception):
 
 class ConfigError(NatsPubsubError):
     """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+class ChaosError(NatsPubsubError):
+    """A chaos soak could not run to its checks; the message says what stopped it."""
 
 
 class InvalidMessageError(NatsPubsubError):

@@ -10,6 +10,7 @@ import click
 
 from nats_pubsub.bench import bench
 from nats_pubsub.cli.admin import ADMIN_COMMANDS
+from nats_pubsub.cli.chaos import chaos
 from nats_pubsub.cli.gateway import gateway
 from nats_pubsub.cli.options import (
     build_settings,
@@ -196,6 +197,7 @@ for command in ADMIN_COMMANDS:
     cli.add_command(command)
 cli.add_command(gateway)
 cli.add_command(bench)
+cli.add_command(chaos)
 
 
 def main() -> None:
