@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench lock clean
+.PHONY: run test lint bench chaos lock clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -31,6 +31,9 @@ bench: $(STAMP)  ## side-by-side throughput ratios (not run by CI)
 	@command -v wrk >/dev/null 2>&1 || apt-get install -y -qq wrk >/dev/null 2>&1 || \
 		echo "wrk not installed (apt-get install wrk): the gateway rows use a Python load client"
 	$(BIN)/python benchmarks/run.py
+
+chaos: $(STAMP)  ## the fault soak: nodes and services killed and frozen, nothing acked lost
+	$(BIN)/nats-pubsub chaos $(CHAOS_ARGS)
 
 lock: $(STAMP)  ## re-pin deploy/requirements.lock (hashes; what the image installs) from pyproject.toml
 	$(BIN)/python -m pip install --quiet uv

@@ -44,6 +44,8 @@ ROWS = {
     "gateway/api_consumers.py": "gateway",
     "gateway/ws.py": "gateway",
     "gateway/dashboard/feed.py": "gateway",
+    "chaos/runner.py": "chaos",
+    "chaos/inject.py": "chaos",
 }
 
 

@@ -23,6 +23,7 @@ from nats_pubsub.config import (
     load_settings,
 )
 from nats_pubsub.config.base import _FLAG_ONLY
+from nats_pubsub.config.chaos import ChaosSettings
 from nats_pubsub.errors import ConfigError
 
 MODELS: dict[str, Any] = {
@@ -36,6 +37,7 @@ MODELS: dict[str, Any] = {
     "streams": StreamsSettings,
     "services": ServicesSettings,
     "gateway": GatewaySettings,
+    "chaos": ChaosSettings,
 }
 WITHOUT_SETTINGS = {"health", "bench"}  # no settings model: plain click options
 # Values that break some setting or other; each setting is tried with each until one fails.
@@ -51,6 +53,7 @@ ANY_VALUE = {
     "metrics_host",
     "gateway_host",
     "gateway_token",
+    "work_dir",
 }
 
 

@@ -3,8 +3,8 @@
 A fault starts every 2 to 5 seconds. Node faults may overlap on different nodes, at most two
 nodes impaired at once (two at once is a planned loss of quorum, or two overlapping ones); a
 leader kill is the only node fault while it lasts, because which node it hits is known only when
-it happens. A fault that does not fit at its time becomes a service kill; one that finds every
-service already down is left out. The same seed and arguments give the same schedule.
+it happens. Each fault's kind is drawn, by weight, from the kinds that fit at its time. The same
+seed and arguments give the same schedule.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class FaultKind(StrEnum):
 NODE_KINDS: Final = frozenset(set(FaultKind) - {FaultKind.KILL_SERVICE})
 _LEADER_KINDS: Final = frozenset({FaultKind.KILL_META_LEADER, FaultKind.KILL_STREAM_LEADER})
 # Seconds a node is counted as impaired after it is restarted, while it catches up.
-REJOIN_SECONDS: Final = 4.0
+REJOIN_SECONDS: Final = 3.0
 _GAP: Final = (2.0, 5.0)  # seconds between the starts of two faults
 _SERVICE_RESTART: Final = 2.0  # seconds a killed service is counted down after its restart
 _HOLD: Final = {
@@ -50,13 +50,14 @@ _HOLD: Final = {
     FaultKind.PARTITION_NODE: (2.0, 10.0),
     FaultKind.KILL_SERVICE: (0.2, 3.0),
 }
+# Leader kills and the loss of quorum fit only while no node is impaired, so they weigh more.
 _WEIGHTS: Final = {
-    FaultKind.KILL_NODE: 22,
-    FaultKind.KILL_META_LEADER: 8,
-    FaultKind.KILL_STREAM_LEADER: 10,
-    FaultKind.LOSE_QUORUM: 6,
-    FaultKind.FREEZE_NODE: 18,
-    FaultKind.PARTITION_NODE: 10,
+    FaultKind.KILL_NODE: 20,
+    FaultKind.KILL_META_LEADER: 25,
+    FaultKind.KILL_STREAM_LEADER: 30,
+    FaultKind.LOSE_QUORUM: 20,
+    FaultKind.FREEZE_NODE: 16,
+    FaultKind.PARTITION_NODE: 12,
     FaultKind.KILL_SERVICE: 26,
 }
 
@@ -100,8 +101,7 @@ def plan(
 ) -> list[Fault]:
     """Every fault of a run of `duration` seconds, in order of `at`."""
     rng = random.Random(seed)
-    names = [f"n{i + 1}" for i in range(nodes)]
-    busy = _Busy(names, services)
+    busy = _Busy([f"n{i + 1}" for i in range(nodes)], services)
     weights = {
         kind: weight
         for kind, weight in _WEIGHTS.items()
@@ -109,58 +109,51 @@ def plan(
         and (streams or kind is not FaultKind.KILL_STREAM_LEADER)
         and (nodes >= 3 or kind is not FaultKind.LOSE_QUORUM)
     }
-    kinds, odds = list(weights), list(weights.values())
     faults: list[Fault] = []
     at = rng.uniform(*_GAP)
     while at < duration:
-        kind = rng.choices(kinds, odds)[0]
-        hold = round(rng.uniform(*_HOLD[kind]), 2)
-        fault = _place(rng, busy, round(at, 2), kind, hold, streams)
-        if fault is not None:
-            faults.append(fault)
+        now = round(at, 2)
+        kinds = [kind for kind in weights if _fits(busy, now, kind)]
+        if kinds:
+            kind = rng.choices(kinds, [weights[kind] for kind in kinds])[0]
+            faults.append(_place(rng, busy, now, kind, streams))
         at += rng.uniform(*_GAP)
     return faults
 
 
+def _fits(busy: _Busy, at: float, kind: FaultKind) -> bool:
+    """Whether a fault of `kind` may start at `at`, given what is impaired then."""
+    if kind is FaultKind.KILL_SERVICE:
+        return any(until <= at for until in busy.services.values())
+    if busy.leader_until > at:
+        return False  # a leader kill: its node is known only when it happens
+    free = len(busy.free_nodes(at))
+    if kind in _LEADER_KINDS or kind is FaultKind.LOSE_QUORUM:
+        return free == len(busy.nodes)
+    return free > 0 and busy.impaired(at) < 2
+
+
 def _place(
-    rng: random.Random,
-    busy: _Busy,
-    at: float,
-    kind: FaultKind,
-    hold: float,
-    streams: tuple[str, ...],
-) -> Fault | None:
-    """The fault `kind` at `at` if it fits what is already impaired, else a service kill."""
+    rng: random.Random, busy: _Busy, at: float, kind: FaultKind, streams: tuple[str, ...]
+) -> Fault:
+    """The fault `kind` at `at` (it fits), with its target and hold; marks what it impairs."""
+    hold = round(rng.uniform(*_HOLD[kind]), 2)
+    if kind is FaultKind.KILL_SERVICE:
+        name = rng.choice([name for name, until in busy.services.items() if until <= at])
+        busy.services[name] = at + hold + _SERVICE_RESTART
+        return Fault(at, kind, name, hold)
     until = at + hold + REJOIN_SECONDS
-    free = busy.free_nodes(at)
-    leader_running = busy.leader_until > at
-    if kind in _LEADER_KINDS and not leader_running and len(free) == len(busy.nodes):
+    if kind in _LEADER_KINDS:
         busy.leader_until = until
         for name in busy.nodes:  # whichever node it is: no other node fault meanwhile
             busy.nodes[name] = until
         target = rng.choice(streams) if kind is FaultKind.KILL_STREAM_LEADER else ""
         return Fault(at, kind, target, hold)
-    if kind is FaultKind.LOSE_QUORUM and not leader_running and len(free) == len(busy.nodes):
-        pair = sorted(rng.sample(free, 2))
-        for name in pair:
-            busy.nodes[name] = until
-        return Fault(at, kind, "+".join(pair), hold)
-    simple = (FaultKind.KILL_NODE, FaultKind.FREEZE_NODE, FaultKind.PARTITION_NODE)
-    if kind in simple and not leader_running and free and busy.impaired(at) < 2:
-        name = rng.choice(free)
+    free = busy.free_nodes(at)
+    chosen = sorted(rng.sample(free, 2)) if kind is FaultKind.LOSE_QUORUM else [rng.choice(free)]
+    for name in chosen:
         busy.nodes[name] = until
-        return Fault(at, kind, name, hold)
-    return _service_kill(rng, busy, at)
-
-
-def _service_kill(rng: random.Random, busy: _Busy, at: float) -> Fault | None:
-    ready = [name for name, until in busy.services.items() if until <= at]
-    if not ready:
-        return None
-    name = rng.choice(ready)
-    hold = round(rng.uniform(*_HOLD[FaultKind.KILL_SERVICE]), 2)
-    busy.services[name] = at + hold + _SERVICE_RESTART
-    return Fault(at, FaultKind.KILL_SERVICE, name, hold)
+    return Fault(at, kind, "+".join(chosen), hold)
 
 
 class Injected(NamedTuple):

@@ -24,27 +24,18 @@ __all__ = ["chaos"]
     "[env CHAOS_WORK_DIR; default: a temporary directory, kept only if a check fails]",
 )
 @click.option("--json", "as_json", is_flag=True, help="The report as JSON")
-@click.option(
-    "--log-format", type=click.Choice(["json", "console", "auto"]), help="[env LOG_FORMAT]"
-)
-@click.option(
-    "--log-level",
-    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
-    help="[env LOG_LEVEL]",
-)
-def chaos(as_json: bool, log_level: str | None, **options: object) -> None:
+def chaos(as_json: bool, **options: object) -> None:
     """Soak a 3-node JetStream cluster and the services in faults, then check nothing was lost.
 
     Starts 3 nats-server nodes and the services (JetStream publishers, fast ingest, payments,
     two subscribers sharing a durable consumer, a monitor, a core NATS pair) as processes;
     kills, freezes and restarts nodes, leaders and services from the seed's schedule; then
     checks every acked message is stored once and processed, every duplicate delivery was
-    reported, and core NATS reported every loss. Exit 0 when all held, 1 if not.
+    reported, and core NATS reported every loss. Exit 0 when all held, 1 if not. The report
+    goes to stdout, the soak's own records (LOG_FORMAT, LOG_LEVEL) to stderr.
     """
     from nats_pubsub.chaos.runner import run_chaos
 
-    settings: ChaosSettings = build_settings(
-        ChaosSettings, log_level=log_level.upper() if log_level else None, **options
-    )
+    settings: ChaosSettings = build_settings(ChaosSettings, **options)
     log = stderr_logger("nats-pubsub-chaos", settings.log_format, settings.log_level)
     sys.exit(run_service(lambda stop: run_chaos(settings, log, stop, as_json=as_json), log))
