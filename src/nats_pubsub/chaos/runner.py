@@ -24,6 +24,7 @@ from nats_pubsub.chaos.collect import Collected, dump_stream, results
 from nats_pubsub.chaos.facts import Stored
 from nats_pubsub.chaos.fleet import Fleet, Incarnation
 from nats_pubsub.chaos.inject import Injector, Partitioner
+from nats_pubsub.chaos.netns import NetnsCluster, NetnsLab
 from nats_pubsub.chaos.nodes import ChaosNodes
 from nats_pubsub.chaos.report import Report, build_report, render_text
 from nats_pubsub.chaos.schedule import Fault, Injected, plan
@@ -66,7 +67,12 @@ class _Soak:
         self.injected: list[Injected] = []
         self._tasks: set[asyncio.Task[object]] = set()
         (work / "logs").mkdir(parents=True, exist_ok=True)
-        self.cluster = EmbeddedCluster(3, store_dir=work / "nodes", name="chaos")
+        self.lab = NetnsLab() if settings.partition else None
+        self.cluster = (
+            EmbeddedCluster(3, store_dir=work / "nodes", name="chaos")
+            if self.lab is None
+            else NetnsCluster(self.lab, store_dir=work / "nodes", name="chaos")
+        )
         self.nodes = ChaosNodes(self.cluster, self.node_events.append)
         self.fleet = Fleet(self.specs, work / "logs", self._on_exit)
 
@@ -92,6 +98,9 @@ class _Soak:
             self._spawn(self.fleet.start(spec.name))
 
     async def start(self) -> None:
+        if self.lab is not None:
+            self.lab.check()
+            await asyncio.to_thread(self.lab.setup)
         await asyncio.to_thread(self.cluster.start, _CLUSTER_WAIT)
         self.fleet.connect_to(self.cluster.url)  # its nodes' ports are known once they run
         for spec in self.specs:  # consumers first: they are listed first
@@ -118,7 +127,7 @@ class _Soak:
         return began
 
     def _partitioner(self) -> Partitioner | None:
-        return None
+        return self.lab
 
     async def finish(self) -> dict[str, list[Stored]]:
         """Heal, let the runs end, drain the consumers; the streams' contents."""
@@ -171,6 +180,8 @@ class _Soak:
             task.cancel()
         await self.fleet.close()
         await self.nodes.stop()
+        if self.lab is not None:
+            await asyncio.to_thread(self.lab.teardown)
         for name in self.nodes.names:  # each node's own log, for a failed run's inspection
             lines = self.nodes.node(name).lines
             (self.work / "nodes" / f"{name}.log").write_text("\n".join(lines) + "\n")

@@ -23,6 +23,13 @@ __all__ = ["chaos"]
     help="Keep the nodes' stores, the services' records and the streams' contents here "
     "[env CHAOS_WORK_DIR; default: a temporary directory, kept only if a check fails]",
 )
+@click.option(
+    "--partition",
+    is_flag=True,
+    default=None,
+    help="Also cut nodes off from each other (root only: each node in its own network "
+    "namespace, set up and removed by the command; needs iproute2) [env CHAOS_PARTITION]",
+)
 @click.option("--json", "as_json", is_flag=True, help="The report as JSON")
 def chaos(as_json: bool, **options: object) -> None:
     """Soak a 3-node JetStream cluster and the services in faults, then check nothing was lost.
