@@ -6,11 +6,12 @@ from nats_pubsub.chaos.checks import (
     acked_in_stream,
     core_balance,
     count_duplicates,
+    counted_once,
     runs_complete,
     stored_once,
     stored_processed,
 )
-from nats_pubsub.chaos.facts import Ack, CoreReceipts, Delivery, PublisherRun, Stored
+from nats_pubsub.chaos.facts import Ack, ConsumerRun, CoreReceipts, Delivery, PublisherRun, Stored
 
 
 def _run(ids: list[str], requested: int | None = None, failed: int = 0, finished: bool = True):
@@ -80,3 +81,15 @@ def test_core_received_plus_reported_lost_must_equal_sent() -> None:
     assert not check.ok
     assert check.detail == "sent 10, received 9, reported lost 0"
     assert not core_balance(sent, balanced._replace(finished=False)).ok
+
+
+def test_a_consumer_must_not_count_a_redelivered_message_twice() -> None:
+    first = Delivery("sub", "EVENTS", 1, 1, False, 1.0)
+    again = Delivery("sub", "EVENTS", 1, 2, False, 2.0)  # the same process got it again
+    flagged = again._replace(duplicate=True)
+    other = Delivery("sub", "EVENTS", 2, 1, False, 3.0)
+    assert counted_once([ConsumerRun("sub", 1, (first, flagged, other), 2)]).ok
+    twice = counted_once([ConsumerRun("sub", 1, (first, again, other), 3)])
+    assert not twice.ok
+    assert twice.detail == "sub #1 counted 3, processed 2"
+    assert counted_once([ConsumerRun("sub", 2, (first, again), None)]).ok  # killed: no count

@@ -7,6 +7,7 @@ import json
 from nats_pubsub.chaos.facts import (
     parse_lines,
     read_consumer,
+    read_consumer_run,
     read_core_publisher,
     read_core_subscriber,
     read_publisher,
@@ -120,3 +121,21 @@ def test_stream_contents_from_replay_lines() -> None:
         (1, "events.a", "p-1@r"),
         (2, "events.a", ""),
     ]
+
+
+def test_a_consumer_run_and_the_count_of_its_final_metrics() -> None:
+    records = parse_lines(
+        _lines(
+            {"message": "Message received", "js_stream": "EVENTS", "js_sequence": 1},
+            {"message": "Subscriber metrics", "valid_messages": 1},
+            {"message": "Subscriber metrics", "final": True, "valid_messages": 1},
+        )
+    )
+    run = read_consumer_run("sub", 2, records)
+    assert (run.number, len(run.deliveries), run.counted) == (2, 1, 1)
+    killed = read_consumer_run("sub", 3, records[:2])
+    assert killed.counted is None
+    monitor = parse_lines(
+        _lines({"message": "Monitor metrics", "final": True, "total_messages": 7})
+    )
+    assert read_consumer_run("monitor", 1, monitor).counted == 7

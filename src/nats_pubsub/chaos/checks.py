@@ -4,7 +4,8 @@
 - no message is stored twice (two messages with one Nats-Msg-Id);
 - every `--count` run that was not killed had all of its messages acked;
 - every stored message was processed by a consumer at least once;
-- every delivery after a message's first was reported as a redelivery or duplicate;
+- every delivery after a message's first was reported as a redelivery or duplicate, and no
+  consumer counted a message twice;
 - in core NATS, for each source, distinct received + reported lost = sent.
 """
 
@@ -14,7 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from nats_pubsub.chaos.facts import CoreReceipts, Delivery, PublisherRun, Stored
+from nats_pubsub.chaos.facts import ConsumerRun, CoreReceipts, Delivery, PublisherRun, Stored
 
 __all__ = [
     "Check",
@@ -22,6 +23,7 @@ __all__ = [
     "acked_in_stream",
     "core_balance",
     "count_duplicates",
+    "counted_once",
     "runs_complete",
     "stored_once",
     "stored_processed",
@@ -123,6 +125,23 @@ def count_duplicates(deliveries: Iterable[Delivery]) -> DuplicateCount:
                 if len(examples) < _SHOWN:
                     examples.append(f"{stream}:{seq} again in {delivery.service}")
     return DuplicateCount(duplicates, unreported, tuple(examples))
+
+
+def counted_once(runs: Iterable[ConsumerRun]) -> Check:
+    """Each consumer process that ended by itself counted each message it processed once: its
+    final count equals the distinct messages it processed, duplicates not counted again."""
+    wrong = []
+    finished = 0
+    for run in runs:
+        if run.counted is None:
+            continue
+        finished += 1
+        distinct = len({(d.stream, d.seq) for d in run.deliveries if not d.duplicate})
+        if run.counted != distinct:
+            wrong.append(f"{run.service} #{run.number} counted {run.counted}, processed {distinct}")
+    if wrong:
+        return Check("duplicates not counted twice", False, "; ".join(wrong[:_SHOWN]))
+    return Check("duplicates not counted twice", True, f"{finished} consumer processes")
 
 
 def core_balance(sent: Iterable[int], receipts: CoreReceipts) -> Check:

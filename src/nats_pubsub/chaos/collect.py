@@ -10,11 +10,12 @@ from pathlib import Path
 
 from nats_pubsub.chaos import checks
 from nats_pubsub.chaos.facts import (
+    ConsumerRun,
     Delivery,
     PublisherRun,
     Stored,
     parse_lines,
-    read_consumer,
+    read_consumer_run,
     read_core_publisher,
     read_core_subscriber,
     read_publisher,
@@ -68,6 +69,7 @@ class Collected:
     def __init__(self, fleet: Fleet) -> None:
         self.runs: list[PublisherRun] = []
         self.deliveries: list[Delivery] = []
+        self.consumers: list[ConsumerRun] = []
         self.core_sent: list[int] = []
         self.progress: dict[str, list[float]] = {}
         core_records: list[dict[str, object]] = []
@@ -81,9 +83,10 @@ class Collected:
                     self.runs.append(run)
                     times += [ack.at for ack in run.acks]
                 elif spec.role in (Role.SUBSCRIBER, Role.MONITOR):
-                    got = read_consumer(name, records)
-                    self.deliveries += got
-                    times += [d.at for d in got]
+                    consumer = read_consumer_run(name, inc.number, records)
+                    self.consumers.append(consumer)
+                    self.deliveries += consumer.deliveries
+                    times += [d.at for d in consumer.deliveries]
                 elif spec.role is Role.CORE_PUBLISHER:
                     sent = read_core_publisher(records)
                     self.core_sent += [seq for seq, _ in sent]
@@ -125,6 +128,7 @@ def results(
             f"{duplicates.duplicates} duplicate deliveries, {duplicates.unreported} unreported"
             + (f": {', '.join(duplicates.examples)}" if duplicates.examples else ""),
         ),
+        checks.counted_once(collected.consumers),
         checks.core_balance(collected.core_sent, collected.core),
         checks.Check(
             "services stayed up",

@@ -14,12 +14,14 @@ from typing import Any, NamedTuple
 
 __all__ = [
     "Ack",
+    "ConsumerRun",
     "CoreReceipts",
     "Delivery",
     "PublisherRun",
     "Stored",
     "parse_lines",
     "read_consumer",
+    "read_consumer_run",
     "read_core_publisher",
     "read_core_subscriber",
     "read_publisher",
@@ -60,6 +62,16 @@ class Delivery(NamedTuple):
     delivered: int
     duplicate: bool
     at: float
+
+
+class ConsumerRun(NamedTuple):
+    """One process of a JetStream consumer: what it processed, and the count of messages its
+    final metrics record gives (None: killed before it wrote one)."""
+
+    service: str
+    number: int
+    deliveries: tuple[Delivery, ...]
+    counted: int | None
 
 
 class Stored(NamedTuple):
@@ -166,6 +178,20 @@ def read_consumer(service: str, records: list[Record]) -> list[Delivery]:
                 )
             )
     return deliveries
+
+
+_FINAL_COUNTS = {"Subscriber metrics": "valid_messages", "Monitor metrics": "total_messages"}
+
+
+def read_consumer_run(service: str, number: int, records: list[Record]) -> ConsumerRun:
+    """A consumer process's deliveries and the messages its final metrics say it processed."""
+    counted = None
+    for record in records:
+        field = _FINAL_COUNTS.get(str(record.get("message")))
+        if field is not None and record.get("final"):
+            value = record.get(field)
+            counted = value if isinstance(value, int) else None
+    return ConsumerRun(service, number, tuple(read_consumer(service, records)), counted)
 
 
 def read_core_publisher(records: list[Record]) -> list[tuple[int, float]]:

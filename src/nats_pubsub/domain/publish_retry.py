@@ -48,7 +48,7 @@ def is_transient(code: int, err_code: int) -> bool:
 def retry_delay(attempts: int) -> float:
     """Seconds to wait before sending a publish again after `attempts` tries: 0.1 s, doubling,
     at most 2 s (an election takes a few seconds; a disconnect as long as the reconnect)."""
-    return min(_MAX_DELAY, _FIRST_DELAY * 2 ** min(max(0, attempts - 1), 16))
+    return min(_MAX_DELAY, _FIRST_DELAY * float(2 ** min(max(0, attempts - 1), 16)))
 
 
 def gave_up(first_sent: float, now: float, give_up_after: float | None) -> bool:
