@@ -142,7 +142,9 @@ def test_msg_id_header_is_the_transaction_id(
 def test_publisher_keeps_running_through_a_server_restart(
     start_server: ServerFactory, run_cli: CliFactory
 ) -> None:
-    """When the server goes away the publisher reports it, reconnects and carries on."""
+    """When the server goes away the publisher reports it, reconnects and carries on; every
+    transaction it made is accounted for: published (a record) or failed (a record), none
+    silently dropped, and its final metrics agree."""
     first = start_server(port=free_port())
     env = {"RECONNECT_WAIT": "0.2"}
     pub = run_cli("payments", "--interval", "0.05", "--decline-rate", "0.2", url=first.url, env=env)
@@ -156,6 +158,12 @@ def test_publisher_keeps_running_through_a_server_restart(
     assert pub.process.poll() is None, pub.output()
     pub.signal()
     assert pub.wait() == 0, pub.output()
+    published = pub.logs.where("Credit card accepted") + pub.logs.where("Credit card declined")
+    failed = pub.logs.where("Publish failed")
+    numbers = sorted(int(r["transaction_id"].rsplit("-", 1)[1]) for r in published + failed)
+    assert numbers == list(range(1, len(numbers) + 1)), "a transaction is unaccounted for"
+    final = pub.logs.where("Payment publisher metrics", final=True)[0]
+    assert (final["total"], final["publish_errors"]) == (len(published), len(failed))
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,8 @@ pytestmark = pytest.mark.e2e
 def test_publish_n_receive_n(
     nats_server: EmbeddedServer, run_cli: CliFactory, subject: str
 ) -> None:
-    """Every message published with --count arrives once, with the same ids."""
+    """Every message published with --count arrives once, with the same ids, each with its
+    end-to-end latency (never negative: it is measured from the send time the message carries)."""
     sub = run_cli(
         "subscribe", "--subject", subject, "--count", "200", "--timeout", "60", url=nats_server.url
     )
@@ -37,6 +38,8 @@ def test_publish_n_receive_n(
     assert sent == [f"pub-a-{n}" for n in range(1, 201)]
     assert sorted(got) == sorted(sent)
     assert len(got) == len(set(got))
+    latencies = [r["latency_ms"] for r in sub.logs.where("Message received")]
+    assert all(isinstance(ms, float) and ms >= 0 for ms in latencies), latencies[:5]
 
 
 def test_queue_group_splits_load(

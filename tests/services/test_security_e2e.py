@@ -77,12 +77,25 @@ def test_untrusted_server_certificate_fails_once_with_clear_line(
 def test_mutual_tls_accepts_a_client_certificate(
     secure_server: SecureServer, run_cli: CliFactory, ca: TestCA
 ) -> None:
-    """With verify: true, a client certificate from the CA is accepted."""
+    """With verify: true, a client certificate from the CA is accepted, and messages flow both
+    ways over mutual TLS: the subscriber receives what the publisher sent."""
     server = secure_server(_tls_block(ca, verify=True))
     cert, key = ca.issue("client", server=False)
     env = {"NATS_CA": str(ca.cert_file), "NATS_CERT": str(cert), "NATS_KEY": str(key)}
-    pub = run_cli("publish", "--count", "1", url=server.url, env=env)
+    sub = run_cli(
+        "subscribe", "--subject", "mtls.check", "--count", "3", "--timeout", "60",
+        url=server.url, env=env,
+    )  # fmt: skip
+    assert sub.logs.wait_for("Connected to NATS")[0]["tls"]
+    sub.logs.wait_for("Subscribed")
+    pub = run_cli(
+        "publish", "--subject", "mtls.check", "--count", "3", "--interval", "0",
+        "--source", "mtls", url=server.url, env=env,
+    )  # fmt: skip
     assert pub.wait() == 0, pub.output()
+    assert sub.wait() == 0, sub.output()
+    got = sorted(r["message_id"] for r in sub.logs.where("Message received"))
+    assert got == ["mtls-1", "mtls-2", "mtls-3"]
 
 
 def test_mutual_tls_without_client_certificate_fails_clearly(

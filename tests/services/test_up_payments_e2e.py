@@ -39,7 +39,29 @@ def test_up_logger_captures_events_and_payments(run_cli: CliFactory, tmp_path: P
     stack.logs.wait_for(_captured("payments.credit_card."), count=3, timeout=60)
     stack.logs.wait_for(_captured("events."), count=3, timeout=60)
     assert stack.logs.where("Subscribed", logger="message-logger")[0]["subjects"] == [">"]
-    assert stack.logs.where("Credit card accepted") or stack.logs.where("Credit card declined")
+    # What the logger captured is what the publishers published: each captured transaction and
+    # event is one they logged, on the subject they logged it on.
+    captured = [r for r in stack.logs.records if _captured("payments.credit_card.")(r)]
+    for record in captured:
+        txn = record["transaction_id"]
+        [sent] = stack.logs.wait_for(
+            lambda r, txn=txn: (
+                r.get("message") in ("Credit card accepted", "Credit card declined")
+                and r.get("transaction_id") == txn
+            ),
+            timeout=30,
+        )
+        assert sent["subject"] == record["subject"], (sent, record)
+    events = [r for r in stack.logs.records if _captured("events.")(r)]
+    for record in events:
+        msg_id = record["message_id"]
+        [sent] = stack.logs.wait_for(
+            lambda r, msg_id=msg_id: (
+                r.get("message") == "Message published" and r.get("message_id") == msg_id
+            ),
+            timeout=30,
+        )
+        assert sent["subject"] == record["subject"], (sent, record)
     stack.signal()
     assert stack.wait() == 0, stack.output()
 

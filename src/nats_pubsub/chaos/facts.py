@@ -157,7 +157,7 @@ def read_publisher(service: str, records: list[Record], exit_code: int | None) -
     )
 
 
-_PROCESSED_TEXTS = frozenset({"Message received", "Message captured"})
+_PROCESSED_TEXTS = frozenset({"Message received", "Message captured", "Duplicate delivery"})
 
 
 def read_consumer(service: str, records: list[Record]) -> list[Delivery]:

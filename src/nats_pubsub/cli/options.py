@@ -76,6 +76,13 @@ def jetstream_publish_options(func: Callable[..., Any]) -> Callable[..., Any]:
                 help="Seconds to wait for an ack before retrying [env JS_ACK_TIMEOUT]",
             ),
             click.option(
+                "--give-up-after",
+                "js_give_up_after",
+                type=float,
+                help="Report a message as failed when still unacknowledged after this many "
+                "seconds [env JS_GIVE_UP_AFTER; default: retry until acked]",
+            ),
+            click.option(
                 "--fast-ingest",
                 "js_fast_ingest",
                 is_flag=True,

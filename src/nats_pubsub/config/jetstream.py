@@ -23,6 +23,7 @@ JETSTREAM_FLAGS = {
     "stream_name": "--stream",
     "js_window": "--window",
     "js_ack_timeout": "--ack-timeout",
+    "js_give_up_after": "--give-up-after",
     "js_fast_ingest": "--fast-ingest",
     "stream_replicas": "--replicas",
     "stream_max_age": "--max-age",
@@ -74,7 +75,7 @@ class JsPublishSettings(JsStreamSettings):
     js_window: int = Field(default=256, ge=1, le=4000)
     js_fast_ingest: bool = False
     js_ack_timeout: float = Field(default=5.0, gt=0)
-    js_retries: int = Field(default=3, ge=0)
+    js_give_up_after: float | None = Field(default=None, gt=0)  # None: retry until acked
 
 
 class JsConsumeSettings(JsStreamSettings):

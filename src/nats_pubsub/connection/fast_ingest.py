@@ -38,6 +38,14 @@ from nats_pubsub.domain.batch_protocol import (
     decode_reply,
     watch_step,
 )
+from nats_pubsub.domain.publish_retry import (
+    NO_RESPONDERS,
+    STALLED,
+    StallWatch,
+    gave_up,
+    is_transient,
+    retry_delay,
+)
 from nats_pubsub.domain.wire import check_msg_id
 from nats_pubsub.errors import NatsError
 from nats_pubsub.logs.logger import Logger
@@ -45,6 +53,7 @@ from nats_pubsub.logs.logger import Logger
 __all__ = ["AcksCallback", "BatchWindow"]
 
 _WARN_EVERY = 5.0
+_LOOK_EVERY = 1.0  # seconds between looks at a stall while messages wait
 # Reports the contexts of the messages one reply acknowledged, in order, with that ack.
 AcksCallback = Callable[[list[Any], PubAckInfo], None]
 
@@ -59,7 +68,7 @@ class BatchWindow:
         stream: str,
         flow: int,
         ack_timeout: float,
-        retries: int,
+        give_up_after: float | None,
         on_acks: AcksCallback,
         on_fail: FailCallback,
         log: Logger,
@@ -70,7 +79,7 @@ class BatchWindow:
         self.stream = stream  # the stream the batches go to
         self._flow = max(1, flow)
         self._timeout = ack_timeout
-        self._retries = retries
+        self._give_up_after = give_up_after
         self._on_acks = on_acks
         self._on_fail = on_fail
         self._log = log
@@ -88,6 +97,12 @@ class BatchWindow:
         self._heard = 0.0  # when the stream last replied, or we began to wait for it
         self._waiting = 0  # publishers waiting in `room`
         self._quiet_until: dict[str, float] = {}  # per warning text
+        self._stall = StallWatch()
+        self._last_error = ""
+        self._progress_at = 0.0  # the last ack, or when publishing began after a rest
+        self._failures = 0  # batches ended early in a row without an ack
+        self._resend_at = 0.0  # not before then: a new batch of leftovers (backoff)
+        self.acked = 0
         self.retried = 0
 
     @property
@@ -112,6 +127,8 @@ class BatchWindow:
 
     async def room(self) -> int:
         """Wait until a message may be sent; how many may."""
+        if self._open is None and not self._resend:  # publishing again after a rest
+            self._progress_at = time.monotonic()
         free = self._free()
         while free <= 0:
             if not self._waiting:
@@ -190,12 +207,12 @@ class BatchWindow:
             return  # a batch that has ended already
         self._heard = time.monotonic()
         if headers and headers.get("Status") == "503":
-            self._end_batch(0, "no stream stores this subject (no responders)")
+            self._end_batch(0, None, NO_RESPONDERS)
             return
         try:
             got = decode_reply(data)
         except msgspec.DecodeError:
-            self._end_batch(None, None)
+            self._end_batch(None, None, f"unreadable reply: {data[:80]!r}")
             return
         kind = got.type
         if kind == "ack":
@@ -208,10 +225,11 @@ class BatchWindow:
             self._refuse(batch, got.seq, got.error)
         elif got.error is not None:
             code = got.error.err_code
-            if code in RETRY_BATCH:
-                self._end_batch(None, None)
+            why = f"{got.error.description} (code {code})"
+            if code in RETRY_BATCH or is_transient(0, code):
+                self._end_batch(None, None, why)
             elif code in REFUSED_BATCH:
-                self._end_batch(0, f"{got.error.description} (code {code})")
+                self._end_batch(0, why)
             else:  # this message refused (e.g. too large); a gap and the final reply follow
                 parts = rest.split(".", 4)  # batch, flow, "fail", number, op.$FI
                 number = parts[3] if len(parts) > 3 else ""
@@ -224,35 +242,61 @@ class BatchWindow:
         """Report messages up to `number` of the open batch as stored."""
         contexts = batch.take_acked(number)
         if contexts:
+            self.acked += len(contexts)
+            self._progress_at = time.monotonic()
+            self._failures = 0
             self._on_acks(contexts, PubAckInfo(self.stream, batch=batch.id))
 
     def _refuse(self, batch: OpenBatch, number: int, error: BatchError | None) -> None:
         job = batch.refuse(number)
-        if job is not None:
-            why = f"{error.description} (code {error.err_code})" if error else "rejected"
+        if job is None:
+            return
+        why = f"{error.description} (code {error.err_code})" if error else "rejected"
+        if error is not None and is_transient(0, error.err_code):
+            self.retried += 1
+            self._last_error = why
+            self._resend.append((*job[:4], job[4] + 1))  # with the batch's other leftovers
+        else:
             self._on_fail(job[3], why)
 
-    def _end_batch(self, stored: int | None, error: str | None) -> None:
-        """The open batch is over: `stored` messages kept (None: not known), or all refused."""
+    def _end_batch(self, stored: int | None, error: str | None, transient: str = "") -> None:
+        """The open batch is over: `stored` messages kept (None: not known), or all refused
+        (`error`); what is left is sent again in a new batch, after a doubling delay when the
+        batch ended without an ack (`transient` says why), unless it is time to give up."""
         batch = self._open
         if batch is None:
             return
+        acked = self.acked
         if stored is not None:
             self._ack_through(batch, stored)
         self._open = None
+        now = time.monotonic()
+        if self.acked == acked:
+            self._failures += 1
+            self._resend_at = now + retry_delay(self._failures)
+        if transient:
+            self._last_error = transient
+        late = gave_up(self._progress_at, now, self._give_up_after)
         leftovers: list[Job] = []
         for job in batch.take_unacked():
-            attempt = job[4]
             if error is not None:
                 self._on_fail(job[3], error)
-            elif attempt > self._retries:
-                self._on_fail(job[3], f"not acknowledged after {attempt} attempts")
+            elif late:
+                self._on_fail(job[3], self._gave_up_reason())
             else:
                 self.retried += 1
-                leftovers.append((*job[:4], attempt + 1))
+                leftovers.append((*job[:4], job[4] + 1))
         self._resend[:0] = leftovers  # before those still waiting from an earlier batch
+        if late and self._resend:
+            for job in self._resend:
+                self._on_fail(job[3], self._gave_up_reason())
+            self._resend.clear()
         self._changed.set()
         self._settle()
+
+    def _gave_up_reason(self) -> str:
+        last = f"; last: {self._last_error}" if self._last_error else ""
+        return f"no acknowledgement for {self._give_up_after:g} s{last}"
 
     def _settle(self) -> None:
         if not self._resend and self._open is None:
@@ -270,7 +314,11 @@ class BatchWindow:
         pinged = 0.0
         while self._open is not None or self._resend:
             now = time.monotonic()
+            self._look(now)
             batch = self._open
+            if batch is None and now < self._resend_at:  # a new batch of leftovers, later
+                await self._pause(self._resend_at - now)
+                continue
             if self._resend and not (batch and batch.ending) and await self._send_again():
                 continue
             if batch is None:  # waiting for nothing: resends wait for a batch to open
@@ -286,9 +334,7 @@ class BatchWindow:
                 closing=self._closing,
             )
             if step == WAIT:
-                self._changed.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), wait)
+                await self._pause(wait)
             elif step == END:
                 batch.ending = True
                 self._heard = now
@@ -298,10 +344,42 @@ class BatchWindow:
                 await self._control(batch, OP_PING, batch.sent)
             elif step == GIVE_UP:
                 self._warn("Batch acknowledgement timed out", ack_timeout=self._timeout)
-                self._end_batch(None, None)
+                self._end_batch(None, None, f"no acknowledgement within {self._timeout:g} s")
             else:  # FORGET: all acked; the stream lets the batch expire
                 self._open = None
+        self._look(time.monotonic())
         self._settle()
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait until something changes, `seconds` at most (and a look at a stall each second)."""
+        self._changed.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._changed.wait(), min(seconds, _LOOK_EVERY))
+
+    def _look(self, now: float) -> None:
+        """Say when publishing stalls (no ack for 5 s while messages wait) and resumes."""
+        if not self._progress_at:
+            self._progress_at = now
+        change = self._stall.observe(now, self.acked, self.in_flight > 0)
+        if change is None:
+            return
+        what, seconds = change
+        if what == STALLED:
+            self._log.warning(
+                "Publishing stalled",
+                stream=self.stream,
+                seconds_without_ack=round(seconds, 1),
+                in_flight=self.in_flight,
+                last_error=self._last_error or None,
+                retries_so_far=self.retried,
+            )
+        else:
+            self._log.warning(
+                "Publishing resumed",
+                stream=self.stream,
+                stalled_seconds=round(seconds, 1),
+                retries_so_far=self.retried,
+            )
 
     async def _send_again(self) -> bool:
         """Send what may be sent of the messages an early end left unacked; False if none."""
@@ -330,9 +408,9 @@ class BatchWindow:
             self.frames.add_message(batch.subject, batch.control_reply(op, number), "", b"")
         await self.frames.flush()
 
-    async def wait_all(self, timeout: float) -> bool:
+    async def wait_all(self, timeout: float | None) -> bool:
         """Wait until every message is settled; the publisher puts no more, so the open batch
-        ends without waiting for a pause. False if `timeout` passed first."""
+        ends without waiting for a pause. False if `timeout` (None: none) passed first."""
         self._closing = True
         self._changed.set()
         try:
@@ -340,3 +418,13 @@ class BatchWindow:
         except TimeoutError:
             return False
         return True
+
+    def give_up(self, reason: str) -> int:
+        """Report every message still unacknowledged as failed (at exit); how many were."""
+        jobs = [*(self._open.take_unacked() if self._open else ()), *self._resend]
+        self._open = None
+        self._resend.clear()
+        for job in jobs:
+            self._on_fail(job[3], reason)
+        self._idle.set()
+        return len(jobs)

@@ -213,12 +213,13 @@ class ReceiveStats:
 class ConsumeStats:
     """What a JetStream consumer did with its deliveries."""
 
-    __slots__ = ("acked", "dead_lettered", "naked", "redelivered")
+    __slots__ = ("acked", "dead_lettered", "duplicates", "naked", "redelivered")
 
     def __init__(self) -> None:
         self.acked = 0
         self.naked = 0  # sent back for a later retry
         self.redelivered = 0  # deliveries that were not the first for their message
+        self.duplicates = 0  # redeliveries of messages this process had processed: acked again
         self.dead_lettered = 0
 
     def snapshot(self) -> dict[str, int]:
@@ -227,5 +228,6 @@ class ConsumeStats:
             "js_acked": self.acked,
             "js_naked": self.naked,
             "js_redelivered": self.redelivered,
+            "js_duplicates": self.duplicates,
             "js_dead_lettered": self.dead_lettered,
         }

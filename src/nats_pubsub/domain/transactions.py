@@ -227,10 +227,14 @@ class PaymentStats:
         else:
             self.accepted += 1
 
-    def snapshot(self, now: float | None = None) -> dict[str, float | int]:
-        """The fields of a `Payment publisher metrics` record."""
+    def snapshot(
+        self, now: float | None = None, retries: int | None = None
+    ) -> dict[str, float | int]:
+        """The fields of a `Payment publisher metrics` record (`js_retries` with JetStream:
+        publishes sent again until acked)."""
         uptime = (time.monotonic() if now is None else now) - self.started
         total = self.accepted + self.declined
+        more = {} if retries is None else {"js_retries": retries}
         return {
             "total": total,
             "accepted": self.accepted,
@@ -239,4 +243,5 @@ class PaymentStats:
             "publish_errors": self.errors,
             "transactions_per_second": round(total / uptime, 2) if uptime > 0 else 0.0,
             "uptime_seconds": round(uptime, 3),
+            **more,
         }

@@ -22,7 +22,7 @@ from nats_pubsub.logs.logger import Logger
 __all__ = ["Publisher", "envelope"]
 
 _encode = msgspec.json.encode
-_RETRIES = 2
+_ATTEMPTS = 3  # an HTTP request waits for at most this many ack timeouts
 
 
 def envelope(message_id: str, timestamp: str, source: str, data: bytes) -> bytes:
@@ -46,7 +46,8 @@ class Publisher:
             conn,
             window=window,
             ack_timeout=ack_timeout,
-            retries=_RETRIES,
+            give_up_after=ack_timeout * _ATTEMPTS,
+            no_responders_final=True,  # no stream yet: the caller creates one (api_messages)
             on_ack=self._acked,
             on_fail=self._failed,
             log=log,

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple, Protocol
 from nats_pubsub.connection.core import Connection
 from nats_pubsub.connection.js_consumers import JsDelivery, PullConsumer, bind_durable
 from nats_pubsub.connection.js_streams import JetStream, provision, retry_busy
+from nats_pubsub.domain.redelivery import RecentDeliveries
 from nats_pubsub.domain.stats import ConsumeStats
 from nats_pubsub.domain.stream_rules import (
     DEFAULT_STREAMS,
@@ -90,6 +91,7 @@ class Inbox:
         self._conn = conn
         self._log = log
         self._task: asyncio.Task[None] | None = None
+        self._consumer: PullConsumer | None = None
         self.stats: ConsumeStats | None = None
 
     async def start(
@@ -158,6 +160,7 @@ class Inbox:
             f"consumer {name}",
         )
         self.stats = ConsumeStats()
+        self._consumer = consumer
         loop = _FetchLoop(js, consumer, options, handler, self.stats, self._log)
         self._task = asyncio.create_task(loop.run(stop, limit))
         return {"stream": spec.name, "durable": name, "start": start.text}
@@ -206,10 +209,17 @@ class Inbox:
         return 1
 
     async def close(self) -> None:
-        """Let the fetch loop finish its batch (every message acked or naked), then drain."""
+        """Let the fetch loop finish its batch (every message acked or naked), then drain.
+
+        The pull subscription is dropped first, not drained: what it holds was never handed
+        out (the server redelivers it), and nats-py's fetch takes messages off its queue without
+        marking them done, so draining it would wait out the whole drain timeout.
+        """
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self._consumer is not None:
+            await self._consumer.unsubscribe()
         await self._conn.drain()
 
 
@@ -229,6 +239,7 @@ class _FetchLoop:
         self._handler = handler
         self._stats = stats
         self._log = log
+        self._recent = RecentDeliveries()
 
     async def run(self, stop: asyncio.Event, limit: int | None) -> None:
         batch = self._options.fetch_batch
@@ -251,6 +262,9 @@ class _FetchLoop:
         delivered = meta.delivered if meta else 1
         if delivered > 1:
             self._stats.redelivered += 1
+            if meta is not None and self._recent.processed(meta.stream, meta.stream_seq):
+                await self._duplicate(delivery)
+                return False
         try:
             reason = self._handler(
                 delivery.subject,
@@ -272,6 +286,8 @@ class _FetchLoop:
             if action == Outcome.ACK:
                 await delivery.ack()
                 self._stats.acked += 1
+                if meta is not None:
+                    self._recent.add(meta.stream, meta.stream_seq)
                 return True
             if action == Outcome.RETRY:
                 await delivery.nak(backoff_delay(delivered))
@@ -285,6 +301,25 @@ class _FetchLoop:
                 "Could not settle message", error=str(exc), **js_record_fields(delivery)
             )
             return False
+
+    async def _duplicate(self, delivery: JsDelivery) -> None:
+        """A redelivery of a message this process processed (its ack was lost or late): acked
+        again and reported, not processed or counted twice."""
+        try:
+            await delivery.ack()
+        except NatsError as exc:
+            self._log.warning(
+                "Could not settle message", error=str(exc), **js_record_fields(delivery)
+            )
+            return
+        self._stats.duplicates += 1
+        self._log.info(
+            "Duplicate delivery",
+            subject=delivery.subject,
+            duplicate=True,
+            note="processed before by this consumer; acked again",
+            **js_record_fields(delivery),
+        )
 
     async def _dead_letter(self, delivery: JsDelivery, reason: str, delivered: int) -> None:
         meta = delivery.meta

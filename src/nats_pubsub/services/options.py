@@ -43,7 +43,7 @@ def publish_options(settings: ProducerSettings, subject: str) -> PublishOptions 
         configured=settings.configured_limits,
         window=settings.js_window,
         ack_timeout=settings.js_ack_timeout,
-        retries=settings.js_retries,
+        give_up_after=settings.js_give_up_after,
         fast_ingest=settings.js_fast_ingest,
     )
 

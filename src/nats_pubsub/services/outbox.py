@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from nats_pubsub.connection.ack_window import AckWindow, PubAckInfo
@@ -38,7 +38,7 @@ class PublishOptions(NamedTuple):
     configured: frozenset[str]  # the stream limits set for this service, enforced
     window: int
     ack_timeout: float
-    retries: int
+    give_up_after: float | None  # seconds a message may go unacknowledged (None: for ever)
     fast_ingest: bool
 
 
@@ -87,7 +87,7 @@ class Outbox(Generic[C]):
                 stream=spec.name,
                 flow=options.window,
                 ack_timeout=options.ack_timeout,
-                retries=options.retries,
+                give_up_after=options.give_up_after,
                 on_acks=on_batch_acked or _each(on_sent),
                 on_fail=on_failed,
                 log=log,
@@ -97,7 +97,7 @@ class Outbox(Generic[C]):
                 conn,
                 window=options.window,
                 ack_timeout=options.ack_timeout,
-                retries=options.retries,
+                give_up_after=options.give_up_after,
                 on_ack=on_sent,
                 on_fail=on_failed,
                 log=log,
@@ -117,7 +117,8 @@ class Outbox(Generic[C]):
 
     @property
     def retries(self) -> int:
-        """Publishes sent again after an ack timeout (JetStream only)."""
+        """Publishes sent again (JetStream only): after an ack timeout, a transient refusal
+        (no responders during an election, JetStream unavailable) or a failed send."""
         return self._window.retried if self._window is not None else 0
 
     async def send(self, subject: str, payload: bytes, msg_id: str, context: C) -> None:
@@ -190,15 +191,34 @@ class Outbox(Generic[C]):
             await self._frames.flush()
         await asyncio.sleep(0)
 
-    async def close(self, log: Logger, timeout: float) -> None:
-        """Wait for outstanding acks, flush, and drain the connection."""
-        if self._window is not None and not await self._window.wait_all(timeout):
-            log.warning("Acknowledgements still missing at exit", in_flight=self._window.in_flight)
+    async def close(self, log: Logger, timeout: float, until: asyncio.Event | None = None) -> None:
+        """Wait for outstanding acks, flush, and drain the connection.
+
+        With `until` (a --count run that ended by itself), every ack is waited for (each message
+        is retried until acked or given up on) unless `until` is set meanwhile; otherwise for
+        `timeout` seconds. What is still unacknowledged then is reported as failed.
+        """
+        window = self._window
+        if window is not None and until is not None and not until.is_set():
+            await _first(window.wait_all(None), until.wait())
+        if window is not None and not await window.wait_all(timeout):
+            log.warning("Acknowledgements still missing at exit", in_flight=window.in_flight)
+            window.give_up("not acknowledged before exit")
         try:
             await self._conn.flush(timeout=timeout)
         except NatsError as exc:
             log.warning("Flush before exit did not complete", error=str(exc))
         await self._conn.drain()
+
+
+async def _first(*waits: Coroutine[Any, Any, object]) -> None:
+    """Return when the first of `waits` is done (the others are cancelled)."""
+    tasks = [asyncio.ensure_future(wait) for wait in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
 
 
 def _each(on_sent: SentCallback[C]) -> BatchAckedCallback[C]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
 from nats_pubsub.config.client import connect_options
@@ -49,9 +50,10 @@ class SentTransaction(NamedTuple):
 
 
 def _records(
-    log: Logger, stats: PaymentStats
+    log: Logger, stats: PaymentStats, retries: Callable[[], int | None]
 ) -> tuple[SentCallback[SentTransaction], FailedCallback[SentTransaction]]:
-    """The records of a transaction sent (with its ack in JetStream) and of one that failed."""
+    """The records of a transaction sent (with its ack in JetStream) and of one that failed;
+    `retries`: the outbox's publishes sent again (None in core NATS)."""
 
     def on_sent(sent: SentTransaction, ack: PubAckInfo | None) -> None:
         txn, subject, size = sent
@@ -65,7 +67,7 @@ def _records(
         else:
             log.info("Credit card accepted", **fields)
         if (stats.accepted + stats.declined) % METRICS_EVERY == 0:
-            log.info("Payment publisher metrics", **stats.snapshot())
+            log.info("Payment publisher metrics", **stats.snapshot(retries=retries()))
 
     def on_failed(sent: SentTransaction, error: str) -> None:
         stats.errors += 1
@@ -85,10 +87,14 @@ async def run_payments(settings: PaymentSettings, log: Logger, stop: asyncio.Eve
         log.error("Could not connect to NATS", error=str(exc))
         return 1
     stats = PaymentStats()
-    on_sent, on_failed = _records(log, stats)
+    opened: list[Outbox[SentTransaction]] = []
+    on_sent, on_failed = _records(
+        log, stats, lambda: opened[0].retries if opened and not opened[0].is_core else None
+    )
     try:
         options = publish_options(settings, ACCEPTED_SUBJECT)
         outbox = await Outbox.open(options, conn, log, on_sent, on_failed)
+        opened.append(outbox)
     except (NatsError, ValueError) as exc:
         log.error("JetStream setup failed", error=str(exc))
         await conn.close()
@@ -112,8 +118,10 @@ async def run_payments(settings: PaymentSettings, log: Logger, stop: asyncio.Eve
     try:
         await _publish(factory, policy, pacer, outbox, count, stop)
     finally:
-        await outbox.close(log, settings.drain_timeout)
-        log.info("Payment publisher metrics", final=True, **stats.snapshot())
+        ended = count is not None and factory.number >= count  # not stopped: wait for acks
+        await outbox.close(log, settings.drain_timeout, stop if ended else None)
+        retries = None if outbox.is_core else outbox.retries
+        log.info("Payment publisher metrics", final=True, **stats.snapshot(retries=retries))
     if count is not None and stats.errors:
         log.error("Not every transaction was published", failed=stats.errors, requested=count)
         return 1

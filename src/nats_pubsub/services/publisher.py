@@ -247,7 +247,8 @@ async def run_publisher(
                     break
                 await pacer.wait(stop)
     finally:
-        await outbox.close(log, settings.drain_timeout)
+        ended = count is not None and factory.sequence >= count  # not stopped: wait for acks
+        await outbox.close(log, settings.drain_timeout, stop if ended else None)
         log.info("Publisher metrics", final=True, **stats.snapshot(outbox.retries))
     if count is not None and stats.errors:
         log.error("Not every message was published", failed=stats.errors, requested=count)

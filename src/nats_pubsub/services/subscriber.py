@@ -150,7 +150,7 @@ def _general_path(
                 payment_received(*bound_values(accepted.values, max_chars))
             else:
                 event_received(*bound_values(accepted.values, max_chars))
-            if seq is not None:
+            if seq is not None and extra is None:  # JetStream: the stream keeps every message
                 loss.observe_event(accepted.source, seq)
             if accepted.unknown_fields:
                 _warn_unknown(log, subject, accepted.unknown_fields, warned_fields)
