@@ -49,6 +49,18 @@ def _leader_of(cluster: EmbeddedCluster, stream: str) -> EmbeddedServer:
     raise AssertionError(f"no leader for {stream}")
 
 
+def _stored(cluster: EmbeddedCluster, stream: str) -> list[dict[str, Any]]:
+    """The stream's messages, once its replicas answer (an election may still be under way)."""
+    import nats.js.errors
+
+    for _ in range(20):
+        try:
+            return stream_messages(cluster.nodes[0].url, stream)
+        except nats.js.errors.ServiceUnavailableError:
+            cluster.wait_ready(30)
+    raise AssertionError(f"{stream} could not be read")
+
+
 def _acked(records: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     return [r for r in records if key in r and r.get("js_stream")]
 
@@ -110,5 +122,5 @@ def test_count_run_is_fully_acked_through_leader_kills_and_lost_quorum(
     assert len(acked) == COUNT
     final = next(r for r in pub.logs.records if r.get("final") and "js_retries" in r)
     assert final["js_retries"] > 0
-    ids = [m["headers"]["Nats-Msg-Id"] for m in stream_messages(cluster.nodes[0].url, stream)]
+    ids = [m["headers"]["Nats-Msg-Id"] for m in _stored(cluster, stream)]
     assert len(ids) == len(set(ids)) == COUNT, "a message is missing or stored twice"
