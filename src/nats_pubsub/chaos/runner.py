@@ -241,6 +241,7 @@ async def run_chaos(
             unexpected=soak.unexpected,
         )
     )
+    (work / "report.json").write_text(report.as_json() + "\n")
     out.write(report.as_json() + "\n" if as_json else render_text(report))
     out.flush()
     log.info("Chaos soak finished", ok=report.ok, work_dir=str(work))
