@@ -262,9 +262,10 @@ class _FetchLoop:
         delivered = meta.delivered if meta else 1
         if delivered > 1:
             self._stats.redelivered += 1
-            if meta is not None and self._recent.processed(meta.stream, meta.stream_seq):
-                await self._duplicate(delivery)
-                return False
+        # Also with a delivery count of 1: a server that lost the count may deliver again.
+        if meta is not None and self._recent.processed(meta.stream, meta.stream_seq):
+            await self._duplicate(delivery)
+            return False
         try:
             reason = self._handler(
                 delivery.subject,
