@@ -18,14 +18,14 @@ def _results(checks: tuple[Check, ...]) -> Results:
     run = PublisherRun("js", "r", 4, acks, 0, (), True, 0, 3)
     killed = PublisherRun("js", "s", 4, (), 0, (), False, -9, 0)
     quorum_fault = Fault(3.0, FaultKind.LOSE_QUORUM, "n1+n2", 4.0)
-    service_fault = Fault(5.0, FaultKind.KILL_SERVICE, "js", 1.0)
+    service_fault = Fault(30.0, FaultKind.KILL_SERVICE, "js", 1.0)  # long after the quorum loss
     return Results(
         seed=3,
         duration=60.0,
         started=START,
         injected=(
             Injected(quorum_fault, START + 3.0, START + 7.5, ("n1", "n2")),
-            Injected(service_fault, START + 5.0, START + 6.0, ()),
+            Injected(service_fault, START + 30.0, START + 31.0, ()),
         ),
         runs=(run, killed),
         stored={"EVENTS": 4},
@@ -75,3 +75,12 @@ def test_one_failed_check_fails_the_report() -> None:
     report = build_report(_results(checks))
     assert not report.ok
     assert render_text(report).endswith("  FAIL acked messages stored: 1 missing\nFAILED\n")
+
+
+def test_a_publisher_killed_around_a_loss_of_quorum_is_left_out_of_the_resume() -> None:
+    """It was starting again, not waiting for quorum: its time says nothing of the cluster."""
+    results = _results((Check("stored once", True, ""),))
+    killed = Injected(Fault(6.0, FaultKind.KILL_SERVICE, "js", 1.0), START + 6.0, START + 7.0, ())
+    report = build_report(results._replace(injected=(*results.injected, killed)))
+    assert report.data["quorum_losses"][0]["acks_resumed_after"] == {}
+    assert report.data["slowest_resume_seconds"] is None

@@ -11,12 +11,13 @@ from typing import Any, Final, NamedTuple
 
 from nats_pubsub.chaos.checks import Check, DuplicateCount
 from nats_pubsub.chaos.facts import PublisherRun
-from nats_pubsub.chaos.schedule import Injected
+from nats_pubsub.chaos.schedule import FaultKind, Injected
 from nats_pubsub.chaos.timing import QuorumWindow, longest_gap, time_to_progress
 
 __all__ = ["RESUME_TARGET", "Report", "Results", "build_report", "render_text"]
 
 RESUME_TARGET: Final = 5.0  # seconds: acked publishes resume this soon after quorum returns
+_KILL_MARGIN: Final = 10.0  # seconds before a loss of quorum a killed publisher may still start
 
 
 class Results(NamedTuple):
@@ -93,12 +94,28 @@ def _recoveries(results: Results) -> list[dict[str, Any]]:
     return out
 
 
+def _restarted(results: Results, name: str, start: float, end: float) -> bool:
+    """True when the schedule killed service `name` between `start` and `end` (it was starting
+    again, not waiting for quorum)."""
+    return any(
+        item.fault.kind is FaultKind.KILL_SERVICE
+        and item.fault.target == name
+        and start <= item.started <= end
+        for item in results.injected
+    )
+
+
 def _quorum(results: Results) -> list[dict[str, Any]]:
+    """Each loss of quorum, and how soon each publisher's acks resumed after it returned (a
+    publisher the schedule killed meanwhile is left out: it was restarting)."""
     windows = []
     for window in results.quorum:
         resume: dict[str, float | None] = {}
         if window.returned is not None:
+            end = window.returned + RESUME_TARGET
             for name in results.publishers:
+                if _restarted(results, name, window.lost - _KILL_MARGIN, end):
+                    continue
                 resume[name] = _round(time_to_progress(results.progress[name], window.returned))
         windows.append(
             {
