@@ -4,11 +4,13 @@ It stands where an attacker on the network would: between a client and a server,
 byte. `RecordingRelay(target_port)` listens on a free loopback port and forwards both ways;
 `sent` is everything clients wrote. `retarget` points new connections at another server and
 `cut` drops the open ones (so clients reconnect through the relay to the new target).
+`drop`, when set, is a pattern of client bytes that never reach the server (a lost ack).
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import threading
 
@@ -28,6 +30,7 @@ class RecordingRelay:
         self._sent = bytearray()
         self._open: list[socket.socket] = []
         self.connections = 0
+        self.drop: re.Pattern[bytes] | None = None  # client bytes matching it are not forwarded
         self._closed = False
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -85,6 +88,9 @@ class RecordingRelay:
                 if record:
                     with self._lock:
                         self._sent += data
+                    drop = self.drop
+                    if drop is not None:
+                        data = drop.sub(b"", data)
                 sink.sendall(data)
         except OSError:
             pass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from typing import Any
 
@@ -18,6 +19,7 @@ import pytest
 from nats_pubsub.server.embedded import EmbeddedServer
 from tests.helpers.fixtures import CliFactory, ServerFactory, free_port
 from tests.helpers.jetstream import stream_messages
+from tests.helpers.relay import RecordingRelay
 
 pytestmark = pytest.mark.e2e
 
@@ -125,3 +127,77 @@ def test_jetstream_consumer_stops_without_waiting_out_the_drain(
     assert consumer.wait(timeout=60) == 0, consumer.output()
     assert consumer.logs.where("NATS error") == [], consumer.output()
     assert consumer.logs.where("Drain did not complete") == [], consumer.output()
+
+
+def test_subscribers_sharing_a_durable_report_no_false_loss(
+    nats_server: EmbeddedServer, run_cli: CliFactory, subject: str
+) -> None:
+    """Two subscribers bound to one durable each get part of a source's sequence: together they
+    process every message once, and neither reports the other's share as lost or reordered."""
+    url, durable = nats_server.url, f"shared{subject[-8:]}"
+    args = ("subscribe", "--jetstream", "--subject", f"events.{subject}", "--durable", durable)
+    first = run_cli(*args, "--source", "share-a", url=url)
+    first.logs.wait_for("Subscribed")
+    second = run_cli(*args, "--source", "share-b", url=url)
+    second.logs.wait_for("Subscribed")
+    pub = run_cli(
+        "publish", "--jetstream", "--subject", f"events.{subject}", "--count", "300",
+        "--interval", "0.002", "--source", "shared-src", url=url,
+    )  # fmt: skip
+    assert pub.wait() == 0, pub.output()
+    both = (first, second)
+
+    def processed() -> list[int]:
+        return [r["js_sequence"] for p in both for r in p.logs.where("Message received")]
+
+    deadline = time.monotonic() + 60  # the two logs together: polled until they hold all 300
+    while len(processed()) < 300:
+        assert time.monotonic() < deadline, processed()
+        time.sleep(0.1)
+    for consumer in both:
+        consumer.signal()
+        assert consumer.wait() == 0, consumer.output()
+    assert sorted(processed()) == list(range(1, 301))
+    assert all(p.logs.where("Message received") for p in both), "one member got nothing"
+    for consumer in both:
+        assert consumer.logs.where("Messages lost") == [], consumer.output()
+        assert consumer.logs.where("Messages out of order") == []
+        final = consumer.logs.where("Subscriber metrics", final=True)[0]
+        assert (final["lost"], final["out_of_order"], final["duplicates"]) == (0, 0, 0)
+
+
+# An ack as the client writes it: an empty payload (or +ACK) to the delivery's $JS.ACK subject.
+_ACKS = re.compile(rb"PUB \$JS\.ACK\.[^ \r\n]+ +(?:0\r\n\r\n|4\r\n\+ACK\r\n)")
+
+
+def test_a_redelivery_of_a_processed_message_is_reported_not_counted_again(
+    nats_server: EmbeddedServer, run_cli: CliFactory, subject: str
+) -> None:
+    """Acks lost on the way (a relay drops them): JetStream delivers the messages again to the
+    same subscriber, which says `Duplicate delivery` and processes and counts each once."""
+    url = nats_server.url
+    pub = run_cli(
+        "publish", "--jetstream", "--subject", f"events.{subject}", "--count", "5",
+        "--interval", "0", url=url,
+    )  # fmt: skip
+    assert pub.wait() == 0, pub.output()
+    relay = RecordingRelay(nats_server.port)
+    relay.drop = _ACKS
+    try:
+        sub = run_cli(
+            "subscribe", "--jetstream", "--subject", f"events.{subject}", "--ack-wait", "1",
+            url=relay.url,
+        )  # fmt: skip
+        dupes = sub.logs.wait_for("Duplicate delivery", count=5, timeout=60)
+        relay.drop = None  # the next redeliveries' acks get through
+        assert {r["js_sequence"] for r in dupes} == {1, 2, 3, 4, 5}
+        assert all(r["duplicate"] is True and r["js_delivered"] > 1 for r in dupes)
+        sub.signal()
+        assert sub.wait() == 0, sub.output()
+    finally:
+        relay.close()
+    received = sub.logs.where("Message received")
+    assert sorted(r["js_sequence"] for r in received) == [1, 2, 3, 4, 5]
+    final = sub.logs.where("Subscriber metrics", final=True)[0]
+    assert final["valid_messages"] == 5
+    assert final["js_duplicates"] >= 5
