@@ -85,7 +85,7 @@ def _code_texts() -> dict[str, set[str]]:
     """Record texts by module (relative to the package); bench/ writes no product records."""
     texts: dict[str, set[str]] = defaultdict(set)
     forwarded: list[tuple[str, str, int]] = []  # (module, function, argument index)
-    calls: list[tuple[str, ast.Call]] = []
+    calls: list[tuple[str, ast.Call, list[tuple[str, list[str]]]]] = []
     for path in sorted(PACKAGE.rglob("*.py")):
         module = path.relative_to(PACKAGE).as_posix()
         if module.startswith("bench/") or module == "logs/logger.py":  # the logger itself
@@ -93,7 +93,7 @@ def _code_texts() -> dict[str, set[str]]:
         walk = _Walk()
         walk.visit(ast.parse(path.read_text()))
         for call, scopes in walk.calls:
-            calls.append((module, call))
+            calls.append((module, call, scopes))
             arg = _text_arg(call)
             if arg is None:
                 continue
@@ -108,14 +108,27 @@ def _code_texts() -> dict[str, set[str]]:
             else:
                 known = DYNAMIC[(module, arg.id)]  # KeyError: a new kind of record text
                 texts[module] |= known or set()
-    for module, name, index in forwarded:
-        for caller, call in calls:
+    # A text passed on through functions (e.g. `_warn(text)` calling `watch.warn(text)` calling
+    # `log.warning(text)`): followed until the calls that pass it as a constant.
+    seen = set(forwarded)
+    while forwarded:
+        module, name, index = forwarded.pop()
+        for caller, call, scopes in calls:
             func = call.func
             called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            if called == name and len(call.args) > index:
-                arg = call.args[index]
-                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                    texts[caller if caller in ROWS else module].add(arg.value)
+            if called != name or len(call.args) <= index:
+                continue
+            arg = call.args[index]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                texts[caller if caller in ROWS else module].add(arg.value)
+            elif isinstance(arg, ast.Name):
+                owner = [(fn, params) for fn, params in scopes if arg.id in params]
+                if owner:
+                    fn, params = owner[-1]
+                    step = (caller, fn, params.index(arg.id))
+                    if step not in seen:
+                        seen.add(step)
+                        forwarded.append(step)
     return texts
 
 

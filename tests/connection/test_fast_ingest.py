@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from nats_pubsub.connection.ack_window import PubAckInfo
 from nats_pubsub.connection.core import Connection
 from nats_pubsub.connection.fast_ingest import AcksCallback, BatchWindow
 from nats_pubsub.connection.js_streams import JetStream
+from nats_pubsub.connection.pub_ack import PubAckInfo
 from nats_pubsub.domain import batch_protocol
 from nats_pubsub.domain.events import EventFactory
 from nats_pubsub.domain.ingest_build import IngestBatcher

@@ -19,53 +19,24 @@ import asyncio
 import contextlib
 import heapq
 import time
-from collections.abc import Callable
 from typing import Any
 
 import msgspec
 
 from nats_pubsub.connection.core import Connection
 from nats_pubsub.connection.frame_queue import FrameQueue
-from nats_pubsub.domain.publish_retry import (
-    NO_RESPONDERS,
-    STALLED,
-    StallWatch,
-    gave_up,
-    is_transient,
-    retry_delay,
-)
+from nats_pubsub.connection.pub_ack import AckCallback, FailCallback, decode_ack
+from nats_pubsub.connection.publish_watch import PublishWatch
+from nats_pubsub.domain.publish_retry import NO_RESPONDERS, gave_up, is_transient, retry_delay
 from nats_pubsub.domain.wire import HEADER_OVERHEAD, HPUB_REPLY_FORMAT, check_msg_id
 from nats_pubsub.errors import NatsError
 from nats_pubsub.logs.logger import Logger
 
-__all__ = ["AckWindow", "PubAckInfo"]
+__all__ = ["AckWindow"]
 
-_RETRY_WARN_EVERY = 5.0  # seconds between "Acknowledgement timed out" warnings
 _LOOK_EVERY = 1.0  # seconds between looks at a stall while publishes wait
 # HPUB_REPLY_FORMAT with the reply subject as the inbox prefix and a numbered token
 _HPUB_REPLY = HPUB_REPLY_FORMAT.replace(b"%b %d", b"%b%d %d", 1)
-
-
-class _ApiError(msgspec.Struct):
-    code: int = 0
-    err_code: int = 0
-    description: str = ""
-
-
-class PubAckInfo(msgspec.Struct):
-    """The server's acknowledgement of a JetStream publish (decoded straight from its JSON)."""
-
-    stream: str = ""
-    sequence: int = msgspec.field(default=0, name="seq")
-    duplicate: bool = False
-    error: _ApiError | None = None
-    batch: str = ""  # fast ingest (fast_ingest.py): the batch whose ack covered the message
-
-
-_decode_ack = msgspec.json.Decoder(PubAckInfo).decode
-
-AckCallback = Callable[[Any, PubAckInfo], None]
-FailCallback = Callable[[Any, str], None]
 
 
 class _Job:
@@ -134,8 +105,7 @@ class AckWindow:
         self._idle.set()
         self._wake = asyncio.Event()  # a publish is to be sent again sooner than planned
         self._sweeper: asyncio.Task[None] | None = None
-        self._quiet_until: dict[str, float] = {}
-        self._stall = StallWatch()
+        self._watch_log = PublishWatch(log)
         self._last_error = ""
         self.acked = 0
         self.retried = 0
@@ -248,7 +218,7 @@ class AckWindow:
                 self._retry(job, NO_RESPONDERS)
             return
         try:
-            ack = _decode_ack(data)
+            ack = decode_ack(data)
         except msgspec.DecodeError:
             self._retry(job, f"unreadable acknowledgement: {data[:80]!r}")
             return
@@ -322,31 +292,16 @@ class AckWindow:
         self._look(time.monotonic())
 
     def _look(self, now: float) -> None:
-        """Say when publishing stalls (no ack for 5 s while messages wait) and resumes."""
-        change = self._stall.observe(now, self.acked, bool(self._pending or self._again))
-        if change is None:
-            return
-        what, seconds = change
-        if what == STALLED:
-            self._log.warning(
-                "Publishing stalled",
-                seconds_without_ack=round(seconds, 1),
-                in_flight=self.in_flight,
-                last_error=self._last_error or None,
-                retries_so_far=self.retried,
-            )
-        else:
-            self._log.warning(
-                "Publishing resumed", stalled_seconds=round(seconds, 1), retries_so_far=self.retried
-            )
+        self._watch_log.look(
+            now,
+            acked=self.acked,
+            in_flight=self.in_flight,
+            retried=self.retried,
+            last_error=self._last_error,
+        )
 
     def _warn(self, message: str, **fields: Any) -> None:
-        now = time.monotonic()
-        if now >= self._quiet_until.get(message, 0.0):  # once per burst, not once per message
-            self._quiet_until[message] = now + _RETRY_WARN_EVERY
-            self._log.warning(
-                message, in_flight=self.in_flight, retries_so_far=self.retried, **fields
-            )
+        self._watch_log.warn(message, self.retried, in_flight=self.in_flight, **fields)
 
     def _finish(self, job: _Job, error: str) -> None:
         """`job` failed for good."""

@@ -15,36 +15,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
 from typing import Any
 
-import msgspec
-
-from nats_pubsub.connection.ack_window import FailCallback, PubAckInfo
+from nats_pubsub.connection.batch_replies import AcksCallback, BatchReplies
 from nats_pubsub.connection.core import Connection
 from nats_pubsub.connection.frame_queue import FrameQueue
+from nats_pubsub.connection.pub_ack import FailCallback
+from nats_pubsub.connection.publish_watch import PublishWatch
 from nats_pubsub.domain.batch_protocol import (
     END,
     GIVE_UP,
     OP_END,
     OP_PING,
     PING,
-    REFUSED_BATCH,
-    RETRY_BATCH,
     WAIT,
-    BatchError,
     Job,
     OpenBatch,
-    decode_reply,
     watch_step,
-)
-from nats_pubsub.domain.publish_retry import (
-    NO_RESPONDERS,
-    STALLED,
-    StallWatch,
-    gave_up,
-    is_transient,
-    retry_delay,
 )
 from nats_pubsub.domain.wire import check_msg_id
 from nats_pubsub.errors import NatsError
@@ -52,13 +39,10 @@ from nats_pubsub.logs.logger import Logger
 
 __all__ = ["AcksCallback", "BatchWindow"]
 
-_WARN_EVERY = 5.0
 _LOOK_EVERY = 1.0  # seconds between looks at a stall while messages wait
-# Reports the contexts of the messages one reply acknowledged, in order, with that ack.
-AcksCallback = Callable[[list[Any], PubAckInfo], None]
 
 
-class BatchWindow:
+class BatchWindow(BatchReplies):
     """Fast-ingest publishing to `stream`: up to 2 * `flow` messages unacknowledged."""
 
     def __init__(
@@ -96,8 +80,7 @@ class BatchWindow:
         self._closing = False  # `wait_all` was called: nothing more will be put
         self._heard = 0.0  # when the stream last replied, or we began to wait for it
         self._waiting = 0  # publishers waiting in `room`
-        self._quiet_until: dict[str, float] = {}  # per warning text
-        self._stall = StallWatch()
+        self._watch_log = PublishWatch(log, stream=stream)
         self._last_error = ""
         self._progress_at = 0.0  # the last ack, or when publishing began after a rest
         self._failures = 0  # batches ended early in a row without an ack
@@ -198,116 +181,6 @@ class BatchWindow:
                 self._watcher = asyncio.get_running_loop().create_task(self._watch())
         await self.frames.flush()  # while reconnecting, the client keeps it until connected
 
-    def _on_reply(
-        self, subject: str, reply: str, data: bytes, headers: dict[str, str] | None
-    ) -> None:
-        rest = subject[self._cut :]
-        batch = self._open
-        if batch is None or rest[: rest.find(".")] != batch.id:
-            return  # a batch that has ended already
-        self._heard = time.monotonic()
-        if headers and headers.get("Status") == "503":
-            self._end_batch(0, None, NO_RESPONDERS)
-            return
-        try:
-            got = decode_reply(data)
-        except msgspec.DecodeError:
-            self._end_batch(None, None, f"unreadable reply: {data[:80]!r}")
-            return
-        kind = got.type
-        if kind == "ack":
-            batch.confirmed = True
-            batch.set_flow(got.msgs)
-            self._ack_through(batch, got.seq)
-        elif kind == "gap":
-            self._warn("Batch lost messages on the way; resending", lost=got.seq - got.last_seq - 1)
-        elif kind == "err":
-            self._refuse(batch, got.seq, got.error)
-        elif got.error is not None:
-            code = got.error.err_code
-            why = f"{got.error.description} (code {code})"
-            if code in RETRY_BATCH or is_transient(0, code):
-                self._end_batch(None, None, why)
-            elif code in REFUSED_BATCH:
-                self._end_batch(0, why)
-            else:  # this message refused (e.g. too large); a gap and the final reply follow
-                parts = rest.split(".", 4)  # batch, flow, "fail", number, op.$FI
-                number = parts[3] if len(parts) > 3 else ""
-                self._refuse(batch, int(number) if number.isdigit() else 0, got.error)
-        else:
-            self._end_batch(got.count, None)
-        self._changed.set()
-
-    def _ack_through(self, batch: OpenBatch, number: int) -> None:
-        """Report messages up to `number` of the open batch as stored."""
-        contexts = batch.take_acked(number)
-        if contexts:
-            self.acked += len(contexts)
-            self._progress_at = time.monotonic()
-            self._failures = 0
-            self._on_acks(contexts, PubAckInfo(self.stream, batch=batch.id))
-
-    def _refuse(self, batch: OpenBatch, number: int, error: BatchError | None) -> None:
-        job = batch.refuse(number)
-        if job is None:
-            return
-        why = f"{error.description} (code {error.err_code})" if error else "rejected"
-        if error is not None and is_transient(0, error.err_code):
-            self.retried += 1
-            self._last_error = why
-            self._resend.append((*job[:4], job[4] + 1))  # with the batch's other leftovers
-        else:
-            self._on_fail(job[3], why)
-
-    def _end_batch(self, stored: int | None, error: str | None, transient: str = "") -> None:
-        """The open batch is over: `stored` messages kept (None: not known), or all refused
-        (`error`); what is left is sent again in a new batch, after a doubling delay when the
-        batch ended without an ack (`transient` says why), unless it is time to give up."""
-        batch = self._open
-        if batch is None:
-            return
-        acked = self.acked
-        if stored is not None:
-            self._ack_through(batch, stored)
-        self._open = None
-        now = time.monotonic()
-        if self.acked == acked:
-            self._failures += 1
-            self._resend_at = now + retry_delay(self._failures)
-        if transient:
-            self._last_error = transient
-        late = gave_up(self._progress_at, now, self._give_up_after)
-        leftovers: list[Job] = []
-        for job in batch.take_unacked():
-            if error is not None:
-                self._on_fail(job[3], error)
-            elif late:
-                self._on_fail(job[3], self._gave_up_reason())
-            else:
-                self.retried += 1
-                leftovers.append((*job[:4], job[4] + 1))
-        self._resend[:0] = leftovers  # before those still waiting from an earlier batch
-        if late and self._resend:
-            for job in self._resend:
-                self._on_fail(job[3], self._gave_up_reason())
-            self._resend.clear()
-        self._changed.set()
-        self._settle()
-
-    def _gave_up_reason(self) -> str:
-        last = f"; last: {self._last_error}" if self._last_error else ""
-        return f"no acknowledgement for {self._give_up_after:g} s{last}"
-
-    def _settle(self) -> None:
-        if not self._resend and self._open is None:
-            self._idle.set()
-
-    def _warn(self, message: str, **fields: Any) -> None:
-        now = time.monotonic()
-        if now >= self._quiet_until.get(message, 0.0):  # once per burst, not once per message
-            self._quiet_until[message] = now + _WARN_EVERY
-            self._log.warning(message, stream=self.stream, retries_so_far=self.retried, **fields)
-
     async def _watch(self) -> None:
         """Resend what an early end left, end the batch when the publisher pauses, and ping or
         give up on a batch whose reply is overdue; until no batch is open."""
@@ -357,29 +230,15 @@ class BatchWindow:
             await asyncio.wait_for(self._changed.wait(), min(seconds, _LOOK_EVERY))
 
     def _look(self, now: float) -> None:
-        """Say when publishing stalls (no ack for 5 s while messages wait) and resumes."""
         if not self._progress_at:
             self._progress_at = now
-        change = self._stall.observe(now, self.acked, self.in_flight > 0)
-        if change is None:
-            return
-        what, seconds = change
-        if what == STALLED:
-            self._log.warning(
-                "Publishing stalled",
-                stream=self.stream,
-                seconds_without_ack=round(seconds, 1),
-                in_flight=self.in_flight,
-                last_error=self._last_error or None,
-                retries_so_far=self.retried,
-            )
-        else:
-            self._log.warning(
-                "Publishing resumed",
-                stream=self.stream,
-                stalled_seconds=round(seconds, 1),
-                retries_so_far=self.retried,
-            )
+        self._watch_log.look(
+            now,
+            acked=self.acked,
+            in_flight=self.in_flight,
+            retried=self.retried,
+            last_error=self._last_error,
+        )
 
     async def _send_again(self) -> bool:
         """Send what may be sent of the messages an early end left unacked; False if none."""

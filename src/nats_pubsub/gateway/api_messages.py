@@ -11,8 +11,8 @@ import uuid
 
 import msgspec
 
-from nats_pubsub.connection.ack_window import PubAckInfo
 from nats_pubsub.connection.js_reading import Fetched, last_messages, pull_durable
+from nats_pubsub.connection.pub_ack import PubAckInfo
 from nats_pubsub.domain.timeutil import format_ns, now_timestamp
 from nats_pubsub.errors import JetStreamError, StreamNotFound, StreamSubjectsOverlap
 from nats_pubsub.gateway import validation

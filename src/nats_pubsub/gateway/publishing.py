@@ -13,8 +13,9 @@ from typing import Any
 
 import msgspec
 
-from nats_pubsub.connection.ack_window import AckWindow, PubAckInfo
+from nats_pubsub.connection.ack_window import AckWindow
 from nats_pubsub.connection.core import Connection
+from nats_pubsub.connection.pub_ack import PubAckInfo
 from nats_pubsub.domain.stats import PublishStats
 from nats_pubsub.errors import JetStreamError
 from nats_pubsub.logs.logger import Logger

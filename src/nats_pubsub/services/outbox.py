@@ -6,11 +6,12 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from nats_pubsub.connection.ack_window import AckWindow, PubAckInfo
+from nats_pubsub.connection.ack_window import AckWindow
 from nats_pubsub.connection.core import Connection
 from nats_pubsub.connection.fast_ingest import BatchWindow
 from nats_pubsub.connection.frame_queue import FrameQueue
 from nats_pubsub.connection.js_streams import JetStream, provision
+from nats_pubsub.connection.pub_ack import PubAckInfo
 from nats_pubsub.domain.stream_rules import StreamSpec, dedupe_id, new_run_id
 from nats_pubsub.errors import NatsError
 from nats_pubsub.logs.logger import Logger
