@@ -24,7 +24,8 @@ from nats_pubsub.connection.connect import connect
 from nats_pubsub.domain.capture import SubjectStats
 from nats_pubsub.domain.stats import LatencyHistogram, ReceiveStats
 from nats_pubsub.services import monitor, subscriber
-from nats_pubsub.services.inbox import Handler, Inbox
+from nats_pubsub.services.inbox import Inbox
+from nats_pubsub.services.js_consume import Handler
 
 __all__ = ["run_subscriber_worker"]
 

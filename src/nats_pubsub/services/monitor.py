@@ -15,7 +15,8 @@ from nats_pubsub.lifecycle import time_left
 from nats_pubsub.logs.bounds import bound_values
 from nats_pubsub.logs.logger import Logger
 from nats_pubsub.services.announce import announce_service
-from nats_pubsub.services.inbox import Handler, Inbox
+from nats_pubsub.services.inbox import Inbox
+from nats_pubsub.services.js_consume import Handler
 from nats_pubsub.services.options import consume_options
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from nats_pubsub.domain.stream_rules import StreamSpec, parse_replay, stream_spec_for
-from nats_pubsub.services.inbox import ConsumeOptions
+from nats_pubsub.services.js_consume import ConsumeOptions
 from nats_pubsub.services.outbox import PublishOptions
 
 if TYPE_CHECKING:  # the service process runs from plain settings, without pydantic

@@ -25,7 +25,8 @@ from nats_pubsub.logs.logger import Logger
 from nats_pubsub.logs.loss import LossWatch
 from nats_pubsub.logs.unknown_fields import UnknownFieldNames
 from nats_pubsub.services.announce import announce_service
-from nats_pubsub.services.inbox import Handler, Inbox
+from nats_pubsub.services.inbox import Inbox
+from nats_pubsub.services.js_consume import Handler
 from nats_pubsub.services.options import consume_options
 
 if TYPE_CHECKING:  # the service process never needs pydantic's models at import
