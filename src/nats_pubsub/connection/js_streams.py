@@ -8,6 +8,8 @@ js_consumers.py.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -63,25 +65,49 @@ _BUSY_ATTEMPTS = 6
 _T = TypeVar("_T")
 
 
-async def retry_busy(operation: Callable[[], Awaitable[_T]], log: Logger, what: str) -> _T:
-    """Run a JetStream setup step, retrying while JetStream is busy (e.g. electing a leader)."""
+async def retry_busy(
+    operation: Callable[[], Awaitable[_T]],
+    log: Logger,
+    what: str,
+    *,
+    until: asyncio.Event | None = None,
+    deadline: float | None = None,
+) -> _T:
+    """Run a JetStream setup step, retrying while JetStream is busy (electing a leader, no
+    quorum) with a growing wait (0.5 s, doubling, at most 5 s): `_BUSY_ATTEMPTS` tries for a
+    one-shot command; for a service (`until`: its stop event) until JetStream answers, `until`
+    is set or the monotonic `deadline` (its --timeout) passes. Then the last error is raised."""
     delay = 0.5
-    for attempt in range(1, _BUSY_ATTEMPTS + 1):
+    attempt = 0
+    while True:
+        attempt += 1
         try:
             return await operation()
         except JetStreamBusy as exc:
-            if attempt == _BUSY_ATTEMPTS:
+            if until is None and attempt >= _BUSY_ATTEMPTS:
+                raise
+            wait = delay if deadline is None else min(delay, deadline - time.monotonic())
+            if wait <= 0 or (until is not None and until.is_set()):
                 raise
             log.warning(
                 "JetStream busy, retrying",
                 operation=what,
                 attempt=attempt,
-                retry_in_seconds=delay,
+                retry_in_seconds=round(wait, 2),
                 error=str(exc),
             )
-            await asyncio.sleep(delay)
+            if until is None:
+                await asyncio.sleep(wait)
+            elif await _stopped(until, wait):
+                raise
             delay = min(delay * 2, 5.0)
-    raise AssertionError("unreachable")
+
+
+async def _stopped(until: asyncio.Event, seconds: float) -> bool:
+    """Wait `seconds`, or less if `until` is set; whether it is."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(until.wait(), seconds)
+    return until.is_set()
 
 
 class JetStream:
@@ -280,8 +306,21 @@ class JetStream:
         }
 
 
-async def provision(js: JetStream, spec: StreamSpec, configured: frozenset[str]) -> StreamSpec:
+async def provision(
+    js: JetStream,
+    spec: StreamSpec,
+    configured: frozenset[str],
+    *,
+    until: asyncio.Event | None = None,
+    deadline: float | None = None,
+) -> StreamSpec:
     """The stream `spec`, created or checked (its `configured` limits brought in line),
-    retried while JetStream is busy."""
-    await retry_busy(lambda: js.ensure_stream(spec, configured), js.log, f"stream {spec.name}")
+    retried while JetStream is busy (see `retry_busy` for `until` and `deadline`)."""
+    await retry_busy(
+        lambda: js.ensure_stream(spec, configured),
+        js.log,
+        f"stream {spec.name}",
+        until=until,
+        deadline=deadline,
+    )
     return spec

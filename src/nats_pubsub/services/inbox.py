@@ -47,16 +47,18 @@ class Inbox:
         *,
         headers: bool = False,
         limit: int | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """A durable consumer with `options` (one subject: its filter; done after `limit`
         messages), else subscriptions; returns the stream, durable and start it bound (empty
-        for core NATS)."""
+        for core NATS). JetStream's setup is retried while it is busy, until `stop` is set or
+        the monotonic `deadline` passes."""
         if options is None:
             await self.subscribe(subjects, queue, handler, headers=headers)
             return {}
         if len(subjects) != 1:
             raise ValueError("with --jetstream, give one --subject (the consumer's filter)")
-        return await self.consume(options, subjects[0], handler, stop, limit)
+        return await self.consume(options, subjects[0], handler, stop, limit, deadline)
 
     async def subscribe(
         self,
@@ -79,14 +81,24 @@ class Inbox:
         handler: Handler,
         stop: asyncio.Event,
         limit: int | None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
-        """JetStream: bind a durable consumer and start the fetch loop; returns what it bound."""
+        """JetStream: bind a durable consumer and start the fetch loop; returns what it bound.
+        Each setup step is retried while JetStream is busy, until `stop` or `deadline`."""
         js = JetStream(self._conn, self._log)
-        spec = await provision(js, options.stream, options.configured)
+        spec = await provision(
+            js, options.stream, options.configured, until=stop, deadline=deadline
+        )
         limits = options.configured
         log = self._log
         dlq = DEFAULT_STREAMS["DLQ"].with_limits(replicas=options.replicas)
-        await retry_busy(lambda: js.ensure_stream(dlq, limits & {"replicas"}), log, "stream DLQ")
+        await retry_busy(
+            lambda: js.ensure_stream(dlq, limits & {"replicas"}),
+            log,
+            "stream DLQ",
+            until=stop,
+            deadline=deadline,
+        )
         name, start = options.durable, options.start
         consumer = await retry_busy(
             lambda: bind_durable(
@@ -101,6 +113,8 @@ class Inbox:
             ),
             log,
             f"consumer {name}",
+            until=stop,
+            deadline=deadline,
         )
         self.stats = ConsumeStats()
         self._consumer = consumer

@@ -149,12 +149,19 @@ async def run_monitor(settings: MonitorSettings, log: Logger, stop: asyncio.Even
     try:
         options = consume_options(settings, wanted[0], DEFAULT_DURABLE)
         bound = await inbox.start(
-            options, wanted, None, handler, stop, headers=True, limit=settings.count
+            options,
+            wanted,
+            None,
+            handler,
+            stop,
+            headers=True,
+            limit=settings.count,
+            deadline=None if settings.timeout is None else started + settings.timeout,
         )
     except (NatsError, ValueError) as exc:
         log.error("Could not subscribe", subjects=subjects, error=str(exc))
         await conn.close()
-        return 1
+        return 0 if stop.is_set() else 1  # stopped while JetStream was busy: not a failure
     log.info(
         "Subscribed",
         subjects=subjects,

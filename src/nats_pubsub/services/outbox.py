@@ -10,7 +10,7 @@ from nats_pubsub.connection.ack_window import AckWindow
 from nats_pubsub.connection.core import Connection
 from nats_pubsub.connection.fast_ingest import BatchWindow
 from nats_pubsub.connection.frame_queue import FrameQueue
-from nats_pubsub.connection.js_streams import JetStream, provision
+from nats_pubsub.connection.js_streams import JetStream, provision, retry_busy
 from nats_pubsub.connection.pub_ack import PubAckInfo
 from nats_pubsub.domain.stream_rules import StreamSpec, dedupe_id, new_run_id
 from nats_pubsub.errors import NatsError
@@ -72,17 +72,22 @@ class Outbox(Generic[C]):
         on_sent: SentCallback[C],
         on_failed: FailedCallback[C],
         on_batch_acked: BatchAckedCallback[C] | None = None,
+        until: asyncio.Event | None = None,
     ) -> Outbox[C]:
         """Core NATS, or with --jetstream a provisioned stream and an ack window (per message,
         or with --fast-ingest per batch: then `on_batch_acked`, if given, reports the messages
-        each ack covers, in place of one `on_sent` each)."""
+        each ack covers, in place of one `on_sent` each). The stream's setup is retried while
+        JetStream is busy, until `until` (the service's stop event) is set."""
         if options is None:
             return cls(conn, on_sent, on_failed)
         js = JetStream(conn, log)
-        spec = await provision(js, options.stream, options.configured)
+        spec = await provision(js, options.stream, options.configured, until=until)
         window: AckWindow | BatchWindow
         if options.fast_ingest:
-            await js.enable_fast_ingest(spec.name)
+            name = spec.name
+            await retry_busy(
+                lambda: js.enable_fast_ingest(name), log, f"stream {name}", until=until
+            )
             window = BatchWindow(
                 conn,
                 stream=spec.name,

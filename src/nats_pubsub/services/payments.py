@@ -93,12 +93,12 @@ async def run_payments(settings: PaymentSettings, log: Logger, stop: asyncio.Eve
     )
     try:
         options = publish_options(settings, ACCEPTED_SUBJECT)
-        outbox = await Outbox.open(options, conn, log, on_sent, on_failed)
+        outbox = await Outbox.open(options, conn, log, on_sent, on_failed, until=stop)
         opened.append(outbox)
     except (NatsError, ValueError) as exc:
         log.error("JetStream setup failed", error=str(exc))
         await conn.close()
-        return 1
+        return 0 if stop.is_set() else 1  # stopped while JetStream was busy: not a failure
     pacer = Pacer(settings.publish_interval)
     stats.started = pacer.started
     count = settings.count

@@ -218,12 +218,12 @@ async def run_publisher(
     try:
         options = publish_options(settings, settings.nats_subject)
         outbox: Outbox[Any] = await Outbox.open(
-            options, conn, log, records.sent, records.failed, records.batch_acked
+            options, conn, log, records.sent, records.failed, records.batch_acked, until=stop
         )
     except (NatsError, ValueError) as exc:
         log.error("JetStream setup failed", error=str(exc))
         await conn.close()
-        return 1
+        return 0 if stop.is_set() else 1  # stopped while JetStream was busy: not a failure
     records.retries = lambda: outbox.retries
     template = SubjectTemplate(settings.nats_subject, PUBLISH_TEMPLATE_FIELDS)
     runs = _strategy(factory, Subjects(template, factory.source), outbox, records)

@@ -198,12 +198,18 @@ async def run_subscriber(settings: SubscriberSettings, log: Logger, stop: asynci
     try:
         options = consume_options(settings, subject, DEFAULT_DURABLE)
         bound = await inbox.start(
-            options, [subject], settings.queue_group, handler, stop, limit=settings.count
+            options,
+            [subject],
+            settings.queue_group,
+            handler,
+            stop,
+            limit=settings.count,
+            deadline=None if settings.timeout is None else started + settings.timeout,
         )
     except (NatsError, ValueError) as exc:
         log.error("Could not subscribe", subject=subject, error=str(exc))
         await conn.close()
-        return 1
+        return 0 if stop.is_set() else 1  # stopped while JetStream was busy: not a failure
     log.info(
         "Subscribed",
         subject=subject,
