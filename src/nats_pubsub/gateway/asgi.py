@@ -7,6 +7,8 @@ every failure answers with (`{"error": "..."}`).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Final
 from urllib.parse import parse_qsl
@@ -23,10 +25,13 @@ __all__ = [
     "Scope",
     "Send",
     "Streamer",
+    "client_gone",
+    "end_body",
     "error",
     "json_response",
     "read_body",
     "send_response",
+    "until_first",
 ]
 
 Scope = MutableMapping[str, Any]
@@ -150,3 +155,36 @@ async def send_response(
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     if response.stream is None:
         await send({"type": "http.response.body", "body": body})
+
+
+async def until_first(work: Awaitable[Any], gone: Awaitable[Any], stopping: asyncio.Event) -> bool:
+    """Run a long-lived response's `work` until it ends, `gone` (the client left) returns or
+    `stopping` is set; the others are cancelled. True when the gateway is stopping."""
+    tasks = [
+        asyncio.ensure_future(work),
+        asyncio.ensure_future(gone),
+        asyncio.ensure_future(stopping.wait()),
+    ]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+    return stopping.is_set()
+
+
+async def client_gone(receive: Receive) -> None:
+    """Returns when an HTTP client disconnects (a streamed response reads nothing else)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def end_body(send: Send, last: bytes | None = None) -> None:
+    """End a streamed body, after `last` if given; the client may be gone already."""
+    with contextlib.suppress(Exception):
+        if last:
+            await send({"type": "http.response.body", "body": last, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})

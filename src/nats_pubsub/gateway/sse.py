@@ -9,13 +9,21 @@ comment line every 15 s keeps proxies from closing an idle stream.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Final
 
 from nats_pubsub.errors import NatsError
 from nats_pubsub.gateway import validation
 from nats_pubsub.gateway.api_messages import resolve_read
-from nats_pubsub.gateway.asgi import Receive, Request, Response, Send, error
+from nats_pubsub.gateway.asgi import (
+    Receive,
+    Request,
+    Response,
+    Send,
+    client_gone,
+    end_body,
+    error,
+    until_first,
+)
 from nats_pubsub.gateway.live import ClientQueue, Ended, Lag, LiveFeed, LiveItem
 from nats_pubsub.gateway.live_formats import KEEPALIVE_COMMENT, sse_control, sse_message
 from nats_pubsub.gateway.state import Gateway
@@ -94,24 +102,5 @@ async def _events(
                     return
             await write(b"".join(chunk))
 
-    async def gone() -> None:
-        while (await receive())["type"] != "http.disconnect":
-            pass
-
-    tasks = [
-        asyncio.ensure_future(pump()),
-        asyncio.ensure_future(gone()),
-        asyncio.ensure_future(gw.stopping.wait()),
-    ]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-    with contextlib.suppress(Exception):  # the client may be gone
-        if gw.stopping.is_set():
-            await write(sse_control("end", "Gateway shutting down"))
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+    stopping = await until_first(pump(), client_gone(receive), gw.stopping)
+    await end_body(send, sse_control("end", "Gateway shutting down") if stopping else None)

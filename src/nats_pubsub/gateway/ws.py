@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, Final
 
 from nats_pubsub.connection.js_reading import bind_pull
 from nats_pubsub.errors import ConsumerNotFound, NatsError, StreamNotFound
 from nats_pubsub.gateway import validation
 from nats_pubsub.gateway.api_messages import resolve_read
-from nats_pubsub.gateway.asgi import Receive, Request, Send
+from nats_pubsub.gateway.asgi import Receive, Request, Send, until_first
 from nats_pubsub.gateway.failures import failure
 from nats_pubsub.gateway.live import ClientQueue, Ended, Lag, LiveItem
 from nats_pubsub.gateway.live_formats import control, json_frame, proto_frame
@@ -86,24 +86,6 @@ async def _accept(receive: Receive, send: Send, req: Request) -> _Socket:
     return _Socket(receive, send, req.query.get("format", "").lower() == "json")
 
 
-async def _until_done(gw: Gateway, sock: _Socket, work: Awaitable[Any]) -> bool:
-    """Run `work` until it ends, the client leaves or the gateway stops; True on shutdown."""
-    tasks = [
-        asyncio.ensure_future(work),
-        asyncio.ensure_future(sock.gone()),
-        asyncio.ensure_future(gw.stopping.wait()),
-    ]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-    return gw.stopping.is_set()
-
-
 async def _pump(gw: Gateway, sock: _Socket, queue: ClientQueue) -> None:
     encode: Callable[[LiveItem], Any] = json_frame if sock.as_json else proto_frame
     key = "json" if sock.as_json else "pb"
@@ -151,7 +133,7 @@ async def ws_subject(gw: Gateway, req: Request, receive: Receive, send: Send) ->
     gw.log.info("WebSocket connection established", subject_filter=subject, stream=stream)
     try:
         await sock.notice("subscribe_ack", f"Subscribed to {subject}")
-        stopping = await _until_done(gw, sock, _pump(gw, sock, queue))
+        stopping = await until_first(_pump(gw, sock, queue), sock.gone(), gw.stopping)
     finally:
         gw.close_live()
         await gw.live.leave(feed, queue)
@@ -212,7 +194,7 @@ async def ws_consumer(gw: Gateway, req: Request, receive: Receive, send: Send) -
     gw.log.info("WebSocket connection established", stream=stream, consumer=consumer)
     try:
         await sock.notice("subscribe_ack", f"Subscribed to consumer {consumer}")
-        stopping = await _until_done(gw, sock, _consume(gw, sock, sub, consumer))
+        stopping = await until_first(_consume(gw, sock, sub, consumer), sock.gone(), gw.stopping)
     finally:
         gw.close_live()
         await sub.unsubscribe()

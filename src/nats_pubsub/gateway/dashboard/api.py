@@ -7,13 +7,21 @@ Each open stream takes one of the gateway's live-stream slots (GATEWAY_MAX_STREA
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from importlib.resources import files
 from typing import Final
 
 from nats_pubsub.errors import NatsConnectError, NatsError
 from nats_pubsub.gateway import validation
-from nats_pubsub.gateway.asgi import Receive, Request, Response, Send, error
+from nats_pubsub.gateway.asgi import (
+    Receive,
+    Request,
+    Response,
+    Send,
+    client_gone,
+    end_body,
+    error,
+    until_first,
+)
 from nats_pubsub.gateway.dashboard.feed import DashboardFeed
 from nats_pubsub.gateway.dashboard.pages import Page
 from nats_pubsub.gateway.dashboard.tail import TailCursor
@@ -87,15 +95,7 @@ async def feed_stream(gw: Gateway, req: Request) -> Response:
         gw.close_live()
         raise
     page.put(feed.snapshot_event())
-
-    async def run(send: Send, receive: Receive) -> None:
-        try:
-            await _pump(gw, page, send, receive)
-        finally:
-            feed.close_page(page)
-            gw.close_live()
-
-    return Response(200, b"", b"text/event-stream", list(_SSE_HEADERS), stream=run)
+    return _page_stream(gw, feed, page)
 
 
 async def tail_stream(gw: Gateway, req: Request) -> Response:
@@ -115,6 +115,12 @@ async def tail_stream(gw: Gateway, req: Request) -> Response:
         raise
     page.cursor = TailCursor(pattern, feed.tail)
     page.put(sse_control("subscribed", f"Sampling {pattern}", subject=pattern))
+    return _page_stream(gw, feed, page)
+
+
+def _page_stream(gw: Gateway, feed: DashboardFeed, page: Page) -> Response:
+    """The response streaming `page`'s events; the page and its live slot are given back at
+    the end."""
 
     async def run(send: Send, receive: Receive) -> None:
         try:
@@ -141,24 +147,5 @@ async def _pump(gw: Gateway, page: Page, send: Send, receive: Receive) -> None:
                 continue
             await write(b"".join(events))
 
-    async def gone() -> None:
-        while (await receive())["type"] != "http.disconnect":
-            pass
-
-    tasks = [
-        asyncio.ensure_future(pump()),
-        asyncio.ensure_future(gone()),
-        asyncio.ensure_future(gw.stopping.wait()),
-    ]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-    with contextlib.suppress(Exception):  # the client may be gone
-        if gw.stopping.is_set():
-            await write(sse_control("end", "Gateway shutting down"))
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+    stopping = await until_first(pump(), client_gone(receive), gw.stopping)
+    await end_body(send, sse_control("end", "Gateway shutting down") if stopping else None)
