@@ -24,7 +24,14 @@ from nats_pubsub.config.security import SECRET_FIELDS, SECURITY_FLAGS, SecurityS
 from nats_pubsub.domain.schema import MAX_SOURCE_CHARS
 from nats_pubsub.errors import ConfigError
 
-__all__ = ["CommonSettings", "env_name", "load_settings", "mask_url", "parse_servers"]
+__all__ = [
+    "CommonSettings",
+    "FlagsFirstSettings",
+    "env_name",
+    "load_settings",
+    "mask_url",
+    "parse_servers",
+]
 
 # Which flag sets each field, for error messages that name both ways of fixing it (a command
 # passes its own flags to `load_settings`; this map is for callers that do not).
@@ -105,10 +112,8 @@ class _EnvWithoutFlagOnly(EnvSettingsSource):
         return {key: value for key, value in values.items() if key not in _FLAG_ONLY}
 
 
-class CommonSettings(CommonProperties, SecuritySettings, BaseSettings):
-    """Settings every service shares: where NATS is, who we are, how we log."""
-
-    model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True, frozen=True)
+class FlagsFirstSettings(BaseSettings):
+    """Settings read from the flags, then the environment, except for flag-only settings."""
 
     @classmethod
     def settings_customise_sources(
@@ -121,6 +126,12 @@ class CommonSettings(CommonProperties, SecuritySettings, BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Flags, then the environment, except for flag-only settings such as --count."""
         return init_settings, _EnvWithoutFlagOnly(settings_cls)
+
+
+class CommonSettings(CommonProperties, SecuritySettings, FlagsFirstSettings):
+    """Settings every service shares: where NATS is, who we are, how we log."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True, frozen=True)
 
     nats_url: str = "nats://localhost:4222"
     hostname: str = "nats-pubsub"

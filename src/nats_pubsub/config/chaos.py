@@ -6,31 +6,19 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from nats_pubsub.config.base import _EnvWithoutFlagOnly
+from nats_pubsub.config.base import FlagsFirstSettings
 
 __all__ = ["ChaosSettings"]
 
 
-class ChaosSettings(BaseSettings):
+class ChaosSettings(FlagsFirstSettings):
     """`nats-pubsub chaos`: a soak of killed, frozen and restarted nodes and services."""
 
     model_config = SettingsConfigDict(
         extra="ignore", env_ignore_empty=True, frozen=True, env_prefix="CHAOS_", defer_build=True
     )
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Flags, then the environment, except for the flag-only --seed."""
-        return init_settings, _EnvWithoutFlagOnly(settings_cls)
 
     duration: float = Field(default=300.0, gt=0, le=86400)
     seed: int | None = Field(default=None, ge=0)  # None: a random one, printed in the report
