@@ -4,18 +4,15 @@ off on its own (keeping its store dir), and who leads JetStream and each stream 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from typing import Any
 
 from nats_pubsub.chaos.timing import NodeEvent
 from nats_pubsub.errors import EmbeddedServerError
-from nats_pubsub.server.cluster import EmbeddedCluster, meta_leader
+from nats_pubsub.server.cluster import EmbeddedCluster, get_json, meta_leader
 from nats_pubsub.server.embedded import EmbeddedServer
 
 __all__ = ["ChaosNodes", "stream_leader"]
@@ -33,15 +30,6 @@ def stream_leader(jsz: dict[str, Any] | None, stream: str) -> str | None:
                 leader = (detail.get("cluster") or {}).get("leader")
                 return str(leader) if leader else None
     return None
-
-
-def _get_json(url: str) -> dict[str, Any] | None:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            body = json.load(response)
-    except (OSError, urllib.error.URLError, ValueError):
-        return None
-    return body if isinstance(body, dict) else None
 
 
 class ChaosNodes:
@@ -130,7 +118,7 @@ class ChaosNodes:
         query = "/jsz?streams=true" if stream else "/jsz"
         while loop.time() < deadline:
             for node in self._answering():
-                answer = await asyncio.to_thread(_get_json, f"{node.monitor_url}{query}")
+                answer = await asyncio.to_thread(get_json, f"{node.monitor_url}{query}")
                 server = stream_leader(answer, stream) if stream else meta_leader(answer)
                 if server in self._server_names:
                     return self._server_names[server]

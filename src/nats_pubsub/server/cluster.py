@@ -20,7 +20,7 @@ from typing import Any
 from nats_pubsub.errors import EmbeddedServerError
 from nats_pubsub.server.embedded import EmbeddedServer, LineCallback
 
-__all__ = ["EmbeddedCluster", "meta_leader", "route_count"]
+__all__ = ["EmbeddedCluster", "get_json", "meta_leader", "route_count"]
 
 _POLL = 0.1
 
@@ -31,7 +31,8 @@ def _free_port(host: str) -> int:
         return int(sock.getsockname()[1])
 
 
-def _get_json(url: str) -> dict[str, Any] | None:
+def get_json(url: str) -> dict[str, Any] | None:
+    """A monitoring endpoint's JSON object, or None when the node does not answer with one."""
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
             body = json.load(response)
@@ -112,14 +113,12 @@ class EmbeddedCluster:
 
     def routes(self, node: EmbeddedServer) -> int:
         """How many other nodes `node` has routes to right now."""
-        return route_count(_get_json(f"{node.monitor_url}/routez"))
+        return route_count(get_json(f"{node.monitor_url}/routez"))
 
     def leader(self) -> str | None:
         """The JetStream meta leader, as one running node sees it."""
         for node in self.nodes:
-            if node.pid is not None and (
-                found := meta_leader(_get_json(f"{node.monitor_url}/jsz"))
-            ):
+            if node.pid is not None and (found := meta_leader(get_json(f"{node.monitor_url}/jsz"))):
                 return found
         return None
 
